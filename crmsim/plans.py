@@ -1,0 +1,190 @@
+"""Service plans: a segmentation choice plus per-segment lever settings and acquisition.
+
+A plan says, for each segment, how much money per month goes to proactive care, complaint
+handling and personalised marketing, how many key-account managers serve it, and which
+loyalty-reward and discount rates apply (DESIGN §3.2). Plans load from TOML or JSON and are
+checked against the segments that exist and the case budget, each problem naming its field.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from crmsim.errors import InputError, Issue, issues_from_pydantic
+
+if TYPE_CHECKING:
+    from crmsim.cases import Case
+
+LEVERS: tuple[str, ...] = ("care", "recovery", "cross_sell", "kam", "rewards", "discount")
+MONEY_LEVERS: tuple[str, ...] = ("care", "recovery", "cross_sell")
+RATE_LEVERS: tuple[str, ...] = ("rewards", "discount")
+CHANNELS: tuple[str, ...] = ("referral", "telephone", "direct_mail", "events", "online")
+SEGMENT_METHODS = ("rfm", "abc", "pyramid", "clv", "kmeans", "rules")
+PRESETS: tuple[str, ...] = ("status_quo", "zero", "equal", "value", "pyramid", "key_first")
+MAX_PLAN_BYTES = 256 * 1024
+MAX_RATE = 0.9
+
+
+class Levers(BaseModel):
+    """Lever settings for one segment, per month."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    care: float = Field(0.0, ge=0, le=1e12)
+    recovery: float = Field(0.0, ge=0, le=1e12)
+    cross_sell: float = Field(0.0, ge=0, le=1e12)
+    kam: int = Field(0, ge=0, le=100_000)
+    rewards: float = Field(0.0, ge=0, le=MAX_RATE)
+    discount: float = Field(0.0, ge=0, le=MAX_RATE)
+
+    def money(self, kam_salary: float) -> float:
+        """Monthly money this segment's levers cost before rate levers (which scale with sales)."""
+        return self.care + self.recovery + self.cross_sell + self.kam * kam_salary
+
+
+class SegmentationSpec(BaseModel):
+    """Which segmentation a plan is written for, with its parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["rfm", "abc", "pyramid", "clv", "kmeans", "rules"] = "pyramid"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Plan(BaseModel):
+    """A service plan: segments × levers, plus acquisition budget by channel (money/month)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field("plan", min_length=1, max_length=80)
+    segmentation: SegmentationSpec = Field(default_factory=SegmentationSpec)
+    allocations: dict[str, Levers] = Field(default_factory=dict)
+    acquisition: dict[Literal["referral", "telephone", "direct_mail", "events", "online"], float] = (
+        Field(default_factory=dict)
+    )
+    new_customer_segment: str | None = Field(None, max_length=80)
+
+    def monthly_money(self, kam_salary: float) -> float:
+        """Money per month the plan commits: money levers, manager salaries and acquisition."""
+        levers = sum(lv.money(kam_salary) for lv in self.allocations.values())
+        return levers + sum(self.acquisition.values())
+
+
+def parse_plan(data: dict, source: str = "plan") -> Plan:
+    """Validate a plan mapping; raise ``InputError`` with field-level issues."""
+    if not isinstance(data, dict):
+        raise InputError([Issue("", "not_table")], source)
+    try:
+        plan = Plan.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(issues_from_pydantic(exc), source) from None
+    bad = [Issue(f"acquisition.{ch}", "too_small", {"limit": 0})
+           for ch, v in plan.acquisition.items() if not v >= 0 or not np.isfinite(v)]
+    if bad:
+        raise InputError(bad, source)
+    return plan
+
+
+def load_plan_bytes(raw: bytes, fmt: str, source: str = "plan") -> Plan:
+    """Parse plan file contents (``toml`` or ``json``) after a size and encoding check."""
+    if len(raw) > MAX_PLAN_BYTES:
+        raise InputError([Issue("", "file_too_large", {"limit_kb": MAX_PLAN_BYTES // 1024})], source)
+    if not raw.strip():
+        raise InputError([Issue("", "empty_file")], source)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError([Issue("", "not_utf8")], source) from None
+    try:
+        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError([Issue("", "bad_toml", {"detail": str(exc)}, getattr(exc, "lineno", None))],
+                         source) from None
+    except json.JSONDecodeError as exc:
+        raise InputError([Issue("", "bad_json", {"detail": exc.msg}, exc.lineno)], source) from None
+    return parse_plan(data, source)
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Load a plan from a ``.toml`` or ``.json`` file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raise InputError([Issue("", "cannot_read", {"path": path.name})], path.name) from None
+    fmt = "json" if path.suffix.lower() == ".json" else "toml"
+    return load_plan_bytes(raw, fmt, path.name)
+
+
+def plan_to_toml(plan: Plan) -> str:
+    """Serialise a plan as TOML (the format ``load_plan`` reads back)."""
+    lines = [f"name = {json.dumps(plan.name, ensure_ascii=False)}"]
+    if plan.new_customer_segment:
+        lines.append(f"new_customer_segment = {json.dumps(plan.new_customer_segment)}")
+    lines += ["", "[segmentation]", f'method = "{plan.segmentation.method}"']
+    if plan.segmentation.params:
+        lines.append(f"params = {_toml_inline(plan.segmentation.params)}")
+    for seg, lv in plan.allocations.items():
+        lines += ["", f"[allocations.{json.dumps(seg, ensure_ascii=False)}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in lv.model_dump().items()]
+    if plan.acquisition:
+        lines += ["", "[acquisition]"] + [f"{k} = {_toml_value(v)}" for k, v in
+                                           plan.acquisition.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(float(v)) if isinstance(v, float) else str(v)
+    if isinstance(v, dict):
+        return _toml_inline(v)
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return json.dumps(str(v), ensure_ascii=False)
+
+
+def _toml_inline(d: dict) -> str:
+    return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml_value(v)}" for k, v in d.items()) + " }"
+
+
+def plan_to_json(plan: Plan) -> str:
+    """Serialise a plan as JSON."""
+    return json.dumps(plan.model_dump(), ensure_ascii=False, indent=2)
+
+
+def check_plan(plan: Plan, segments: list[str], case: Case) -> list[Issue]:
+    """Problems of a plan against the segments that exist and the case budget (empty = ok)."""
+    issues: list[Issue] = []
+    known = set(segments)
+    for seg in plan.allocations:
+        if seg not in known:
+            issues.append(Issue(f"allocations.{seg}", "unknown_segment",
+                                {"segment": seg, "known": ", ".join(segments)}))
+    if plan.new_customer_segment and plan.new_customer_segment not in known:
+        issues.append(Issue("new_customer_segment", "unknown_segment",
+                            {"segment": plan.new_customer_segment, "known": ", ".join(segments)}))
+    for ch in plan.acquisition:
+        if ch not in case.acquisition:
+            issues.append(Issue(f"acquisition.{ch}", "channel_not_in_case", {"channel": ch}))
+    total = plan.monthly_money(case.costs.kam_salary)
+    if total > case.budget * (1 + 1e-9):
+        issues.append(Issue("allocations", "over_budget",
+                            {"total": f"{total:,.0f}", "budget": f"{case.budget:,.0f}",
+                             "currency": case.currency}))
+    return issues
+
+
+def validate_plan(plan: Plan, segments: list[str], case: Case) -> Plan:
+    """Return the plan if it fits the segments and budget, else raise ``InputError``."""
+    issues = check_plan(plan, segments, case)
+    if issues:
+        raise InputError(issues, plan.name)
+    return plan
