@@ -1,11 +1,15 @@
 """The vectorised month-by-month lifecycle engine (DESIGN §3.3, §3.4, §4).
 
 Loop over months only; inside a month, numpy over customer slots in fixed blocks of
-``rng.BLOCK`` (the arrays of one block stay in the CPU cache, and a block is also the unit of
-random draws, so slot ``i`` sees the same luck under every plan). Each month runs in two
-phases because complaint handling couples customers: phase A finds failures and complaints,
-then the recovery budget per complaint is known per segment, then phase B updates value,
-satisfaction, loyalty, grievance, spending, churn and stages.
+``rng.BLOCK`` slots. A block is the unit of random draws (slot ``i`` sees the same luck under every plan:
+common random numbers) and of work: partial sums of each block are added in block order.
+(Running blocks on two threads was measured slower: gathers, bincounts and boolean indexing
+hold the GIL.)
+
+Each month has two phases because complaint handling couples customers: phase A finds
+failures and complaints; then the recovery budget per complaint is known per segment; phase B
+updates value, satisfaction, loyalty, grievance, spending, churn and stages. Failures and
+complaints are rare, so they are handled on index lists rather than dense masks.
 
 Outputs are aggregates (per month, per segment, per stage, transitions, satisfaction
 histograms, cohort survival) plus per-customer end vectors and a fixed sample of ≤ 2,000
@@ -24,14 +28,14 @@ import numpy as np
 import pandas as pd
 
 from crmsim import rng as rngs
-from crmsim.cases import Case, ModelParams
+from crmsim.cases import Case
 from crmsim.plans import CHANNELS, LEVERS, Plan
 
 F32 = np.float32
+EXPLORE, FORM, STABLE, DECLINE, CHURNED, INACTIVE = 0, 1, 2, 3, 4, 5
 N_STAGES = 5  # exploration, formation, stability, decline, churned
 STAGE_NAMES = ("exploration", "formation", "stability", "decline", "churned")
-EXPLORE, FORM, STABLE, DECLINE, CHURNED, INACTIVE = 0, 1, 2, 3, 4, 5
-L_CARE, L_REC, L_X, L_KAM, L_RW, L_DISC = range(6)
+L_CARE, L_REC, L_X, L_KAM, L_RW, L_DISC = range(len(LEVERS))
 HAZARD_TERMS = ("frailty", "loyalty", "satisfaction", "grievance", "lock_in", "key_account",
                 "stage", "tenure", "discount", "events")
 SAMPLE_SIZE = 2000
@@ -39,6 +43,8 @@ PROSPECT_BLOCK = 4096
 SAT_BINS = 20
 NEW_SATISFACTION, NEW_LOYALTY = 0.70, 0.30  # a new relationship: neutral, not yet loyal
 MAN_WALLET, MAN_LOGIT = 0.35, 1.0  # prospects failing MAN: smaller wallets, frailer
+OUTCOME_NONE, OUTCOME_RESOLVED, OUTCOME_UNRESOLVED, OUTCOME_SILENT = 0, 1, 2, 3
+MAX_TENURE = 4095
 
 
 @dataclass
@@ -66,8 +72,8 @@ def compile_plan(plan: Plan, segments: list[str], labels: np.ndarray, value: np.
     for seg, lv in plan.allocations.items():
         if seg in index:
             lev[index[seg]] = [getattr(lv, k) for k in LEVERS]
-    acq = np.array([plan.acquisition.get(ch, 0.0) for ch in CHANNELS]) * scale
     lev[:, [L_CARE, L_REC, L_X, L_KAM]] *= scale
+    acq = np.array([plan.acquisition.get(ch, 0.0) for ch in CHANNELS]) * scale
     target = plan.new_customer_segment or new_segment or segments[-1]
     return CompiledPlan(plan.name, list(segments), np.asarray(labels, dtype=np.int16), lev, acq,
                         index.get(target, len(segments) - 1), np.asarray(value, dtype=np.float64))
@@ -87,61 +93,101 @@ class SimResult:
     by_stage: pd.DataFrame
     transitions: np.ndarray  # (months, 5, 5) counts from stage at start to stage at end
     sat_hist: np.ndarray  # (months, 20) survivors' satisfaction histogram
-    cohorts: np.ndarray  # (months + 1 cohorts, months + 1) active counts by entry month
-    customers: pd.DataFrame  # per customer end vectors (seg, entry, churn month, margins, ...)
+    cohorts: np.ndarray  # (months + 1 entry cohorts, months + 1) active counts
+    customers: pd.DataFrame  # per customer end vectors (segment, entry, churn month, margins)
     sample: dict[str, np.ndarray]
     meta: dict = field(default_factory=dict)
 
 
 def versions() -> dict[str, str]:
     """Versions of the packages that shape a result (recorded with every run)."""
-    out = {"python": platform.python_version()}
-    for pkg in ("numpy", "pandas", "crmsim"):
+    from crmsim import __version__
+
+    out = {"python": platform.python_version(), "crmsim": __version__}
+    for pkg in ("numpy", "pandas"):
         try:
             out[pkg] = importlib.metadata.version(pkg)
-        except importlib.metadata.PackageNotFoundError:
-            from crmsim import __version__
-
-            out[pkg] = __version__ if pkg == "crmsim" else "?"
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover - always installed
+            out[pkg] = "?"
     return out
 
 
-def event_modifiers(case: Case, month: int) -> dict[str, float]:
-    """Parameter changes in force in ``month`` from the case's dated events."""
+def event_modifiers(case: Case, month: int | None) -> dict[str, float]:
+    """Parameter changes in force in ``month`` from the case's dated events (None: no events)."""
     mods = {"hazard_shift": 0.0, "key_hazard_shift": 0.0, "p_fail": case.model.p_fail,
             "quality_shift": 0.0, "value_shift": 0.0, "wallet_mult": 1.0, "kam_capacity": 1.0}
-    for ev in case.events:
+    for ev in case.events if month is not None else ():
         if ev.active(month):
-            mods[ev.param] = mods[ev.param] + ev.value if ev.op == "add" else mods[ev.param] * ev.value
+            old = mods[ev.param]
+            mods[ev.param] = old + ev.value if ev.op == "add" else old * ev.value
     mods["p_fail"] = min(max(mods["p_fail"], 0.0), 1.0)
     mods["wallet_mult"] = max(mods["wallet_mult"], 0.0)
     mods["kam_capacity"] = max(mods["kam_capacity"], 0.0)
     return mods
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+def buy_probability(rate: np.ndarray, stage: np.ndarray, stage_spend: np.ndarray) -> np.ndarray:
+    """P(at least one purchase this month) = 1 − e^(−λ·m_stage); 0 when not active."""
+    return (1 - np.exp(-rate * stage_spend[stage])).astype(F32)
 
 
-def initial_state(hidden: dict[str, np.ndarray], tenure: np.ndarray, mp: ModelParams,
+def initial_state(hidden: dict[str, np.ndarray], tenure: np.ndarray, case: Case,
                   gen: np.random.Generator, entry: np.ndarray) -> dict[str, np.ndarray]:
-    """Dynamic state at the start of the status-quo history."""
+    """Dynamic state at the start of the status-quo history (``entry > 0``: not yet a customer)."""
+    mp = case.model
     n = len(tenure)
     sat = np.clip(gen.normal(0.70, 0.08, n), 0, 1).astype(F32)
-    loy = _sigmoid(mp.loyalty_slope * (sat - mp.loyalty_mid)).astype(F32)
+    loy = (1 / (1 + np.exp(-mp.loyalty_slope * (sat - mp.loyalty_mid)))).astype(F32)
     stage = np.full(n, FORM, dtype=np.int8)
     stage[(loy > mp.stable_loyalty) & (sat > mp.stable_sat)] = STABLE
     stage[sat < mp.decline_sat] = DECLINE
     stage[tenure < mp.explore_months] = EXPLORE
     stage[entry > 0] = INACTIVE
-    spend = hidden["wallet"] * hidden["sow0"] * np.asarray(mp.stage_spend + (0, 0), F32)[stage]
+    stage_spend = _stage_spend(case)
+    spend = hidden["wallet"] * hidden["sow0"] * stage_spend[stage]
     return {
         "S": sat, "L": loy, "E": hidden["expectation0"].copy(), "C": np.zeros(n, F32),
         "G": np.zeros(n, F32), "pref": np.ones(n, F32), "sow": hidden["sow0"].copy(),
-        "spend_mean": spend.astype(F32), "tenure": np.clip(tenure, 0, 4000).astype(np.int16),
-        "stage": stage, "dwell": np.full(n, 2, np.int16),
-        "complaints": np.zeros(n, np.int16), "bought": np.zeros(n, bool),
+        "spend_mean": spend.astype(F32),
+        "tenure": np.clip(tenure, 0, MAX_TENURE).astype(np.int16),
+        "stage": stage, "dwell": np.full(n, 2, np.int16), "complaints": np.zeros(n, np.int16),
+        "bought": np.zeros(n, bool),
+        "q_buy": buy_probability(hidden["purchase_rate"], stage, stage_spend),
     }
+
+
+def _stage_spend(case: Case) -> np.ndarray:
+    return np.array([*case.model.stage_spend, 0.0, 0.0], F32)
+
+
+@dataclass
+class _SegMonth:
+    """Per-segment quantities of one month, gathered per customer by segment index."""
+
+    n: np.ndarray  # active customers at the start of the month
+    g_care: np.ndarray  # 1 − e^(−dose) per lever (before the customer's own β)
+    g_x: np.ndarray
+    g_rw: np.ndarray
+    hill: np.ndarray  # key-account dose response u²/(1+u²)
+    q0: np.ndarray  # quality constant: base + events − fatigue
+    disc: np.ndarray
+    h_disc: np.ndarray
+    rw_rate: np.ndarray
+    any_x: bool
+    any_kam: bool
+    any_rw: bool
+    b_rel: np.ndarray | None = None  # recovery money per complaint / b0
+    fast: np.ndarray | None = None
+
+
+@dataclass
+class _Failures:
+    """Phase A's findings for one block: failing slots (local index) and what followed."""
+
+    idx: np.ndarray
+    major: np.ndarray
+    complain: np.ndarray
+    u_resolve: np.ndarray  # conditional uniform of complainers
 
 
 class _Run:
@@ -149,54 +195,53 @@ class _Run:
 
     def __init__(self, case: Case, hidden: dict[str, np.ndarray], state: dict[str, np.ndarray],
                  cp: CompiledPlan, seg: np.ndarray, seed: int, months: int, phase: int,
-                 history: bool, entry: np.ndarray, order: np.ndarray,
-                 n_initial: int, prospects: dict[str, np.ndarray] | None, dtype=F32):
-        self.case, self.mp, self.cp = case, case.model, cp
+                 history: bool, entry: np.ndarray, order: np.ndarray, n_initial: int,
+                 man_u: np.ndarray | None):
+        mp = case.model
+        self.case, self.mp, self.cp = case, mp, cp
         self.h, self.st = hidden, state
         self.seg = seg.astype(np.intp)
-        self.seg_key = self.seg * 4  # + stage at month start → aggregation column
+        self.seg6 = self.seg * 6  # + stage (0–5): the aggregation column
         self.seed, self.months, self.phase, self.history = seed, months, phase, history
-        self.entry, self.order, self.n0 = entry, order, n_initial
-        self.prospects = prospects
+        self.entry, self.order, self.n0, self.man_u = entry, order, n_initial, man_u
         self.next_slot = n_initial
         self.N = len(seg)
         self.S = len(cp.segments)
-        self.dtype = dtype
         n = self.N
-        self.last_buy = np.full(n, -1, np.int16)
-        self.buys = np.zeros(n, np.int16)
+        self.blocks = [slice(b, min(b + rngs.BLOCK, n)) for b in range(0, n, rngs.BLOCK)]
+        self.stage_spend = _stage_spend(case)
+        self.log_tenure = (mp.h_tenure * np.log1p(np.arange(MAX_TENURE + 2))).astype(F32)
+        # Static parts of linear terms, folded once per run.
+        hidden["sow_base"] = hidden["sow0"] - F32(0.5 * mp.sow_loyalty)
+        hidden["logit_base"] = hidden["logit_theta"] + F32(0.5 * mp.h_loyalty + 0.6 * mp.h_sat)
+        self.stars = np.flatnonzero(hidden["growth"] != 1)
+        self.r_care = np.zeros(n, F32)
+        self.covered = np.zeros(n, bool)
         self.revenue = np.zeros(n, np.float64)
         self.margin = np.zeros(n, np.float64)
         self.churn_month = np.full(n, -1, np.int16)
+        self.exit_sat = np.full(n, np.nan, F32)
         self.hazard = np.zeros(n, F32)
         self.month_margin = np.zeros(n, F32)
-        self.complain = np.zeros(n, bool)
-        self.fail = np.zeros(n, bool)
-        self.major = np.zeros(n, bool)
-        self.covered = np.zeros(n, bool)
-        self.outcome = np.zeros(n, np.int8)  # 0 none, 1 resolved, 2 unresolved, 3 silent
-        self.exit_sat = np.full(n, np.nan, F32)
-        mp = case.model
-        self.stage_spend = np.array([*mp.stage_spend, 0.0, 0.0], F32)
-        self.stage_hazard = np.array([mp.h_explore, 0, 0, mp.h_decline, 0, 0], F32)
-        self.log_tenure = (mp.h_tenure * np.log1p(np.arange(4096))).astype(F32)
+        self.last_buy = np.full(n, -1, np.int16) if history else None
+        self.buys = np.zeros(n, np.int16) if history else None
         self.start_stage = state["stage"].copy()
-        # Per-slot MAN qualification uniforms for prospects (drawn once, plan-independent).
+        self.price_live = bool((state["pref"] != 1).any() or (cp.levers[:, L_DISC] > 0).any())
+        self.c_live = bool((state["C"] != 0).any() or (cp.levers[:, L_RW] > 0).any())
         self.rows: list[dict] = []
-        self.seg_rows: list[np.ndarray] = []
-        self.stage_rows: list[np.ndarray] = []
+        self.seg_rows: list[dict] = []
+        self.stage_rows: list[list[float]] = []
         self.transitions = np.zeros((months, N_STAGES, N_STAGES), np.int64)
         self.sat_hist = np.zeros((months, SAT_BINS), np.int64)
         self.cohorts = np.zeros((months + 1, months + 1), np.int64)
+        self.cohorts[0, 0] = int((state["stage"][:n_initial] < CHURNED).sum())
         self.acq_carry = np.zeros(len(CHANNELS))
         self.prev_affection = 0.0
         self.sample_idx = np.zeros(0, np.int64)
         self.sample: dict[str, np.ndarray] = {}
-        active = state["stage"] < CHURNED
-        self.cohorts[0, 0] = int(active.sum())
 
-    # -- per-month segment-level quantities --------------------------------------------
-    def _activate(self, idx: np.ndarray | slice, t: int) -> None:
+    # -- relationships start ------------------------------------------------------------
+    def activate(self, idx: np.ndarray | slice, t: int) -> None:
         """Start new relationships in 考察期 with a fresh state."""
         st, h = self.st, self.h
         st["stage"][idx] = EXPLORE
@@ -211,44 +256,44 @@ class _Run:
         st["complaints"][idx] = 0
         st["bought"][idx] = False
         st["pref"][idx] = 1.0 - self.cp.levers[self.seg[idx], L_DISC]
-        st["spend_mean"][idx] = h["wallet"][idx] * h["sow0"][idx] * self.mp.stage_spend[0]
+        st["spend_mean"][idx] = h["wallet"][idx] * h["sow0"][idx] * self.stage_spend[EXPLORE]
+        st["q_buy"][idx] = buy_probability(h["purchase_rate"][idx], st["stage"][idx],
+                                           self.stage_spend)
         self.entry[idx] = t
 
-    def _acquire(self, t: int, mods: dict) -> np.ndarray:
-        """Activate new customers bought this month; returns count by channel."""
+    def _acquire(self, t: int) -> np.ndarray:
+        """Activate the customers this month's acquisition budget brings in; count by channel."""
         got = np.zeros(len(CHANNELS), np.int64)
-        if self.history or self.prospects is None or not self.cp.acquisition.any():
+        if self.history or self.man_u is None:
             return got
-        costs = np.array([self.case.acquisition[ch].cost if ch in self.case.acquisition else np.inf
-                          for ch in CHANNELS])
+        acq = self.case.acquisition
+        costs = np.array([acq[ch].cost if ch in acq else np.inf for ch in CHANNELS])
         mult = np.ones(len(CHANNELS))
-        ref = CHANNELS.index("referral")
-        mult[ref] = min(self.mp.referral_max_mult, self.prev_affection / self.mp.referral_affection)
-        expected = np.where(np.isfinite(costs), self.cp.acquisition / costs, 0.0) * mult
-        self.acq_carry += expected
+        mult[CHANNELS.index("referral")] = min(self.mp.referral_max_mult,
+                                               self.prev_affection / self.mp.referral_affection)
+        self.acq_carry += np.where(np.isfinite(costs), self.cp.acquisition / costs, 0.0) * mult
         got = np.floor(self.acq_carry + 1e-9).astype(np.int64)
         self.acq_carry -= got
         room = self.N - self.next_slot
         if got.sum() > room:  # capacity is sized from the budget; this is only a guard
-            got = np.minimum(got, np.floor(got * room / got.sum()).astype(np.int64))
-        h, p = self.h, self.prospects
+            got = np.floor(got * room / got.sum()).astype(np.int64)
+        h = self.h
         for ci, k in enumerate(got):
-            if k == 0:
+            if not k:
                 continue
             sl = slice(self.next_slot, self.next_slot + int(k))
             self.next_slot += int(k)
-            man = self.case.acquisition[CHANNELS[ci]].man
-            bad = p["man_u"][sl.start - self.n0:sl.stop - self.n0] >= man
-            h["wallet"][sl] = np.where(bad, h["wallet"][sl] * MAN_WALLET, h["wallet"][sl])
-            h["logit_theta"][sl] = np.where(bad, h["logit_theta"][sl] + MAN_LOGIT,
-                                            h["logit_theta"][sl])
-            self._activate(sl, t)
+            bad = self.man_u[sl.start - self.n0:sl.stop - self.n0] >= acq[CHANNELS[ci]].man
+            h["wallet"][sl] *= np.where(bad, F32(MAN_WALLET), F32(1))
+            h["logit_theta"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
+            h["logit_base"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
+            self.activate(sl, t)
         return got
 
-    def _coverage(self, active: np.ndarray, kam_cap: np.ndarray) -> None:
+    def _coverage(self, active: np.ndarray, capacity: np.ndarray) -> None:
         """Key-account coverage: the highest-valued active customers of each segment first."""
         self.covered[:] = False
-        if not (kam_cap > 0).any():
+        if not (capacity > 0).any():
             return
         act_sorted = active[self.order]
         seg_sorted = self.seg[self.order]
@@ -256,270 +301,375 @@ class _Run:
         starts = np.searchsorted(seg_sorted, np.arange(self.S))
         before = np.where(starts > 0, cs[np.maximum(starts - 1, 0)], 0)
         rank = cs - before[seg_sorted]
-        cov = act_sorted & (rank <= kam_cap[seg_sorted])
-        self.covered[self.order] = cov
+        self.covered[self.order] = act_sorted & (rank <= capacity[seg_sorted])
+
+    def _segment_month(self, active: np.ndarray, mods: dict) -> _SegMonth:
+        mp, costs, lev = self.mp, self.case.costs, self.cp.levers
+        n_seg = np.bincount(self.seg[active], minlength=self.S).astype(np.float64)
+        safe = np.maximum(n_seg, 1.0)
+        u_care = lev[:, L_CARE] / safe / costs.care
+        u_x = lev[:, L_X] / safe / costs.cross_sell
+        fatigue = mp.fatigue * (np.maximum(u_care - mp.fatigue_dose, 0) ** 2
+                                + np.maximum(u_x - mp.fatigue_dose, 0) ** 2)
+        capacity = lev[:, L_KAM] * 2 * costs.kam_accounts * mods["kam_capacity"]
+        self._coverage(active, capacity)
+        covered = np.minimum(n_seg, np.floor(capacity))
+        u_kam = np.where(covered > 0, lev[:, L_KAM] * costs.kam_accounts * mods["kam_capacity"]
+                         / np.maximum(covered, 1.0), 0.0)
+        disc = lev[:, L_DISC]
+        noise_lo = mp.quality_noise * math.sqrt(3.0)
+        return _SegMonth(
+            n=n_seg, g_care=(1 - np.exp(-u_care)).astype(F32), g_x=(1 - np.exp(-u_x)).astype(F32),
+            g_rw=(1 - np.exp(-lev[:, L_RW] / costs.rewards_ref)).astype(F32),
+            hill=(u_kam**2 / (1 + u_kam**2)).astype(F32),
+            q0=(mp.quality_base + mods["quality_shift"] - fatigue - noise_lo).astype(F32),
+            disc=disc.astype(F32),
+            h_disc=(-mp.h_discount * np.minimum(disc, mp.deep_discount)
+                    + mp.h_deep_discount * (disc > mp.deep_discount)).astype(F32),
+            rw_rate=lev[:, L_RW].astype(F32), any_x=bool((lev[:, L_X] > 0).any()),
+            any_kam=bool(self.covered.any()), any_rw=bool((lev[:, L_RW] > 0).any()))
 
     # -- the month ----------------------------------------------------------------------
     def step(self, t: int) -> None:
-        mp, st, h, lev = self.mp, self.st, self.h, self.cp.levers
-        mods = event_modifiers(self.case, t) if not self.history else event_modifiers_none(self.case)
+        """Advance every customer by one month."""
+        st, lev, costs = self.st, self.cp.levers, self.case.costs
+        mods = event_modifiers(self.case, None if self.history else t)
         if self.history:
-            self._activate(np.flatnonzero(self.entry == t), t)
-        acquired = self._acquire(t, mods)
+            self.activate(np.flatnonzero(self.entry == t), t)
+        acquired = self._acquire(t)
         stage0 = st["stage"].copy()
-        active = stage0 < CHURNED
-        n_seg = np.bincount(self.seg[active], minlength=self.S).astype(np.float64)
-        safe_n = np.maximum(n_seg, 1.0)
-        costs = self.case.costs
-        u_care = lev[:, L_CARE] / safe_n / costs.care
-        u_x = lev[:, L_X] / safe_n / costs.cross_sell
-        u_rw = lev[:, L_RW] / costs.rewards_ref
-        disc = lev[:, L_DISC]
-        kam_cap = lev[:, L_KAM] * 2 * costs.kam_accounts * mods["kam_capacity"]
-        self._coverage(active, kam_cap)
-        cov_n = np.minimum(n_seg, np.floor(kam_cap))
-        u_kam = np.where(cov_n > 0, lev[:, L_KAM] * costs.kam_accounts * mods["kam_capacity"]
-                         / np.maximum(cov_n, 1.0), 0.0)
-        h_disc = (-mp.h_discount * np.minimum(disc, mp.deep_discount)
-                  + mp.h_deep_discount * (disc > mp.deep_discount))
-        segp = {  # per-segment quantities as float32 for gathers
-            "u_care": u_care.astype(F32), "u_x": u_x.astype(F32), "u_rw": u_rw.astype(F32),
-            "disc": disc.astype(F32), "u_kam": u_kam.astype(F32), "h_disc": h_disc.astype(F32),
-            "rw_rate": lev[:, L_RW].astype(F32),
-        }
-        blocks = range(0, self.N, rngs.BLOCK)
-        uni = [rngs.monthly_uniforms(self.seed, self.phase, t, b // rngs.BLOCK) for b in blocks]
-        # Phase A: failures and complaints.
-        for b, u in zip(blocks, uni, strict=True):
-            self._phase_a(slice(b, min(b + rngs.BLOCK, self.N)), u, segp, mods)
-        k_seg = np.bincount(self.seg[self.complain], minlength=self.S).astype(np.float64)
+        sp = self._segment_month(stage0 < CHURNED, mods)
+        uni = [rngs.monthly_uniforms(self.seed, self.phase, t, k) for k in range(len(self.blocks))]
+        fails = [self._phase_a(sl, u, sp, mods) for sl, u in zip(self.blocks, uni, strict=True)]
+        k_seg = np.zeros(self.S)
+        for sl, fa in zip(self.blocks, fails, strict=True):
+            k_seg += np.bincount(self.seg[sl][fa.idx[fa.complain]], minlength=self.S)
         per_complaint = lev[:, L_REC] / np.maximum(k_seg, 1.0) / costs.recovery
-        segp["b_rel"] = per_complaint.astype(F32)
-        segp["fast"] = (1 - np.exp(-per_complaint)).astype(F32)
-        agg = _Agg(self.S)
-        for b, u in zip(blocks, uni, strict=True):
-            self._phase_b(slice(b, min(b + rngs.BLOCK, self.N)), u, segp, mods, t, agg)
-        # Month-level bookkeeping.
-        stage1 = st["stage"]
-        moved = active
-        tr = np.bincount(stage0[moved].astype(np.int64) * N_STAGES + stage1[moved],
-                         minlength=N_STAGES * N_STAGES)
-        self.transitions[t - 1] = tr.reshape(N_STAGES, N_STAGES)
-        alive = stage1 < CHURNED
-        sat_bins = np.minimum((st["S"][alive] * SAT_BINS).astype(np.int64), SAT_BINS - 1)
-        self.sat_hist[t - 1] = np.bincount(sat_bins, minlength=SAT_BINS)
-        coh = np.minimum(self.entry[alive], self.months).astype(np.int64)
-        self.cohorts[:, t] = np.bincount(coh, minlength=self.months + 1)
-        self.prev_affection = agg.total("affection") / max(agg.total("alive"), 1.0)
-        levers_cost = np.where(n_seg > 0, lev[:, L_CARE] + lev[:, L_REC] + lev[:, L_X]
+        sp.b_rel = per_complaint.astype(F32)
+        sp.fast = (1 - np.exp(-per_complaint)).astype(F32)
+        parts = [self._phase_b(sl, u, sp, mods, t, fa)
+                 for sl, u, fa in zip(self.blocks, uni, fails, strict=True)]
+        agg = {k: sum(p[k] for p in parts if p is not None) for k in parts[0]} if any(
+            p is not None for p in parts) else None
+        if agg is None:
+            agg = _empty_parts(self.S)
+        self.transitions[t - 1, :4] = agg["transitions"].reshape(6, 6)[:4, :N_STAGES]
+        self._grow_wallets()
+        self.sat_hist[t - 1] = agg["sat_hist"]
+        self._record_cohorts(t)
+        alive = max(agg["alive_total"], 1.0)
+        self.prev_affection = agg["affection"] / alive
+        levers_cost = np.where(sp.n > 0, lev[:, L_CARE] + lev[:, L_REC] + lev[:, L_X]
                                + lev[:, L_KAM] * costs.kam_salary, 0.0)
-        acq_cost = float(self.cp.acquisition.sum()) if not self.history else 0.0
-        self._record(t, agg, n_seg, levers_cost, acq_cost, acquired)
+        acq_cost = 0.0 if self.history else float(self.cp.acquisition.sum())
+        self._record(t, agg, sp.n, levers_cost, acq_cost, acquired)
         if self.sample_idx.size:
             self._record_sample(t)
 
-    def _gains(self, sl: slice, segp: dict) -> tuple:
-        h, st = self.h, self.st
-        seg = self.seg[sl]
-        beta = h["beta"][:, sl]
-        u_care = segp["u_care"][seg]
-        u_x = segp["u_x"][seg]
-        r_care = beta[L_CARE] * (1 - np.exp(-u_care))
-        r_x = beta[L_X] * (1 - np.exp(-u_x)) * (st["L"][sl] > 0.3)
-        uk = np.where(self.covered[sl], segp["u_kam"][seg], F32(0))
-        uk2 = uk * uk
-        r_kam = beta[L_KAM] * uk2 / (1 + uk2)
-        r_rw = beta[L_RW] * (1 - np.exp(-segp["u_rw"][seg]))
-        d = segp["disc"][seg]
-        return seg, r_care, r_x, r_kam, r_rw, d, u_care, u_x
-
-    def _phase_a(self, sl: slice, u: np.ndarray, segp: dict, mods: dict) -> None:
+    def _phase_a(self, sl: slice, u: np.ndarray, sp: _SegMonth, mods: dict) -> _Failures:
+        """Service failures (fewer with proactive care) and who of the failed complains."""
         mp, st, h = self.mp, self.st, self.h
         n = sl.stop - sl.start
-        active = st["stage"][sl] < CHURNED
         seg = self.seg[sl]
-        r_care = h["beta"][L_CARE, sl] * (1 - np.exp(-segp["u_care"][seg]))
-        p_f = F32(mods["p_fail"]) * (1 - F32(mp.care_fail_cut) * r_care)
+        r_care = np.multiply(h["beta"][L_CARE, sl], sp.g_care[seg], out=self.r_care[sl])
+        p_f = F32(mods["p_fail"]) - F32(mods["p_fail"] * mp.care_fail_cut) * r_care
         uf = u[rngs.U_FAIL, :n]
-        fail = active & (uf < p_f)
-        major = fail & (uf < F32(mp.major_share) * p_f)
-        x = (F32(mp.voice_intercept) + F32(mp.voice_sat) * (F32(0.6) - st["S"][sl])
+        idx = np.flatnonzero((uf < p_f) & (st["stage"][sl] < CHURNED))
+        major = uf[idx] < F32(mp.major_share) * p_f[idx]
+        x = (F32(mp.voice_intercept) + F32(mp.voice_sat) * (F32(0.6) - st["S"][sl][idx])
              + F32(mp.voice_major) * major)
-        p_voice = h["voice"][sl] * _sigmoid(x)
-        self.fail[sl] = fail
-        self.major[sl] = major
-        self.complain[sl] = fail & (u[rngs.U_VOICE, :n] < p_voice)
+        p_voice = h["voice"][sl][idx] / (1 + np.exp(-x))
+        uv = u[rngs.U_VOICE, :n][idx]
+        complain = uv < p_voice
+        return _Failures(idx, major, complain, uv / np.maximum(p_voice, F32(1e-12)))
 
-    def _phase_b(self, sl: slice, u: np.ndarray, segp: dict, mods: dict, t: int,
-                 agg: _Agg) -> None:
+    def _phase_b(self, sl: slice, u: np.ndarray, sp: _SegMonth, mods: dict, t: int,
+                 fa: _Failures) -> dict | None:
         """Value, complaint outcomes, satisfaction, loyalty, spending, churn and stages.
 
-        State of slots that are not active (churned, or prospects not yet acquired) is allowed
-        to drift: every aggregate is masked by ``active`` and activation resets the state.
+        State of slots that are not active (churned, or prospects not yet acquired) may drift
+        here: every aggregate is masked by stage and activation resets the state.
         """
         mp, st, h, case = self.mp, self.st, self.h, self.case
         n = sl.stop - sl.start
-        stage = st["stage"][sl].copy()  # copies: the state arrays are overwritten below
+        stage = st["stage"][sl].copy()
         active = stage < CHURNED
         if not active.any():
-            return
-        seg, r_care, r_x, r_kam, r_rw, d, u_care, u_x = self._gains(sl, segp)
-        S, L, E = st["S"][sl], st["L"][sl], st["E"][sl]
-        fail, major, complain = self.fail[sl], self.major[sl], self.complain[sl]
-        price = h["price_sens"][sl]
-        beta = h["beta"][:, sl]
-        # 2. Delivered value (让渡价值).
-        fat = F32(mp.fatigue) * (np.maximum(u_care - F32(mp.fatigue_dose), 0) ** 2
-                                 + np.maximum(u_x - F32(mp.fatigue_dose), 0) ** 2)
-        x_effect = np.where(S >= 0.5, F32(mp.q_cross_sell), F32(-mp.cross_sell_annoy)) * r_x
-        noise = u[rngs.U_NOISE, :n] * F32(2 * mp.quality_noise * math.sqrt(3.0))
-        q = (F32(mp.quality_base + mods["quality_shift"] - mp.quality_noise * math.sqrt(3.0))
-             + noise + h["fit"][sl] + F32(mp.q_care) * r_care + F32(mp.q_kam) * r_kam + x_effect
-             - fat - np.where(fail, F32(mp.q_fail), F32(0)))
-        p_now = 1 - d
-        pref = st["pref"][sl]
-        v = (q + F32(mp.price_weight) * price * beta[L_DISC] * (pref - p_now) / pref
-             + F32(mp.rewards_value) * r_rw - F32(mods["value_shift"]))
-        # 3. Complaint outcomes.
-        b_rel = segp["b_rel"][seg]
-        p_ok = F32(mp.recovery_floor) + F32(mp.recovery_gain) * (1 - np.exp(-beta[L_REC] * b_rel))
-        ur = u[rngs.U_RESOLVE, :n]
-        resolved = complain & (ur < p_ok)
-        fast = resolved & (ur < p_ok * segp["fast"][seg])
-        unresolved = complain & ~resolved
-        silent = fail & ~complain
-        # 4. Satisfaction: expectation–disconfirmation with loss aversion.
+            return None
+        seg = self.seg[sl]
+        S, L, E, G = st["S"][sl], st["L"][sl], st["E"][sl], st["G"][sl]
+        fl = fa.idx
+        # 2. Delivered value (让渡价值): quality plus price and reward gains.
+        q = sp.q0[seg]
+        q += u[rngs.U_NOISE, :n] * F32(2 * mp.quality_noise * math.sqrt(3.0))
+        q += h["fit"][sl]
+        q += F32(mp.q_care) * self.r_care[sl]
+        r_kam = r_x = r_rw = None
+        if sp.any_kam:
+            r_kam = h["beta"][L_KAM, sl] * np.where(self.covered[sl], sp.hill[seg], F32(0))
+            q += F32(mp.q_kam) * r_kam
+        if sp.any_x:
+            r_x = h["beta"][L_X, sl] * sp.g_x[seg] * (L > F32(0.3))
+            q += np.where(S >= F32(0.5), F32(mp.q_cross_sell), F32(-mp.cross_sell_annoy)) * r_x
+        if fl.size:
+            q[fl] -= F32(mp.q_fail)
+        v = q
+        if mods["value_shift"]:
+            v -= F32(mods["value_shift"])
+        d = p_now = None
+        if self.price_live:
+            d = sp.disc[seg]
+            p_now = 1 - d
+            pref = st["pref"][sl]
+            v += F32(mp.price_weight) * h["price_sens"][sl] * h["beta"][L_DISC, sl] * (
+                (pref - p_now) / pref)
+            pref += F32(mp.ref_price_speed) * (p_now - pref)
+        if sp.any_rw:
+            r_rw = h["beta"][L_RW, sl] * sp.g_rw[seg]
+            v += F32(mp.rewards_value) * r_rw
+        # 4. Satisfaction: expectation–disconfirmation, losses weigh double.
         dis = v - E
-        f = np.where(dis >= 0, dis, F32(mp.loss_aversion) * dis)
-        s_star = np.clip(F32(mp.sat_intercept - 0.6 * mp.sat_value) + F32(mp.sat_value) * v
-                         + F32(mp.sat_disconfirm) * f, 0, 1)
-        S_new = F32(mp.sat_memory) * S + F32(1 - mp.sat_memory) * s_star
-        if complain.any() or silent.any():
-            paradox = fast & ~major & (st["complaints"][sl] == 0)
-            mult = np.where(unresolved, F32(mp.unresolved_mult),
-                            np.where(silent, F32(mp.silent_mult), F32(1)))
-            S_new = np.where(paradox, np.minimum(S_new + F32(mp.recovery_lift), 1), S_new) * mult
-        # 5. Expectations ratchet; 6. loyalty and lock-in; 7. grievance.
-        E_new = E + np.where(v > E, F32(mp.expect_up), F32(mp.expect_down)) * dis
-        L_new = L + F32(mp.loyalty_speed) * (
-            _sigmoid(F32(mp.loyalty_slope) * (S_new - F32(mp.loyalty_mid))) - L)
-        C_new = F32(1 - mp.lockin_decay) * st["C"][sl] + F32(mp.lockin_decay) * r_rw
-        G_new = F32(mp.grievance_decay) * st["G"][sl]
-        if fail.any():
-            sev = np.where(major, F32(1), F32(mp.minor_severity))
-            G_new += sev * np.where(unresolved, F32(mp.grievance_unresolved), np.where(
-                silent, F32(mp.grievance_silent),
-                np.where(resolved, F32(mp.grievance_resolved), F32(0))))
-        # 9. Spending (before churn: a leaving customer still paid this month).
+        s_new = (F32(mp.sat_intercept - 0.6 * mp.sat_value) + F32(mp.sat_value) * v
+                 + F32(mp.sat_disconfirm) * dis)
+        s_new += F32(mp.sat_disconfirm * (mp.loss_aversion - 1)) * np.minimum(dis, F32(0))
+        np.clip(s_new, 0, 1, out=s_new)
+        s_new *= F32(1 - mp.sat_memory)
+        s_new += F32(mp.sat_memory) * S
+        # 5. Expectations ratchet up fast, down slowly: delight decays into a must-be.
+        E += np.where(dis > 0, F32(mp.expect_up), F32(mp.expect_down)) * dis
+        # 3. Complaint outcomes (sparse) and 7. grievance.
+        G *= F32(mp.grievance_decay)
+        outcomes = None
+        if fl.size:
+            outcomes = self._complaints(sl, seg, fl, fa, sp, s_new, G)
+        S[:] = s_new
+        # 6. Loyalty moves toward the Jones–Sasser curve of satisfaction; lock-in.
+        x = np.exp(F32(mp.loyalty_slope * mp.loyalty_mid) - F32(mp.loyalty_slope) * s_new)
+        x += 1
+        np.divide(F32(mp.loyalty_speed), x, out=x)
+        L *= F32(1 - mp.loyalty_speed)
+        L += x
+        if self.c_live:
+            C = st["C"][sl]
+            C *= F32(1 - mp.lockin_decay)
+            if r_rw is not None:
+                C += F32(mp.lockin_decay) * r_rw
+        # 9. Share of wallet and spending (a leaving customer still paid this month).
+        target = h["sow_base"][sl] + F32(mp.sow_loyalty) * L
+        if r_x is not None:
+            target += F32(mp.sow_cross_sell) * r_x
+        if r_kam is not None:
+            target += F32(mp.sow_kam) * r_kam
+        np.clip(target, F32(0.02), F32(1), out=target)
         sow = st["sow"][sl]
-        sow_target = np.clip(h["sow0"][sl] + F32(mp.sow_cross_sell) * r_x + F32(mp.sow_kam) * r_kam
-                             + F32(mp.sow_loyalty) * (L_new - F32(0.5)), 0.02, 1)
-        sow = sow + F32(mp.sow_speed) * (sow_target - sow)
-        m_stage = self.stage_spend[stage]
-        expected = (h["wallet"][sl] * F32(mods["wallet_mult"]) * sow * m_stage
-                    * (1 + F32(0.5) * d * price))
-        q_buy = 1 - np.exp(-h["purchase_rate"][sl] * m_stage)
-        buy = u[rngs.U_BUY, :n] < q_buy  # m_stage is 0 for inactive slots, so q_buy is 0
+        target -= sow
+        sow += F32(mp.sow_speed) * target
+        expected = h["wallet"][sl] * sow
+        expected *= self.stage_spend[stage]
+        if mods["wallet_mult"] != 1:
+            expected *= F32(mods["wallet_mult"])
+        if d is not None:
+            expected *= 1 + F32(0.5) * d * h["price_sens"][sl]
+        q_buy = st["q_buy"][sl]
+        buy = u[rngs.U_BUY, :n] < q_buy
         if case.kind == "contractual":
             spend = expected
         else:
             spend = np.where(buy, expected / np.maximum(q_buy, F32(1e-6)), F32(0))
-        # 8. Churn hazard.
-        tenure = st["tenure"][sl].copy()
-        logit = (h["logit_theta"][sl] - F32(mp.h_loyalty) * (L_new - F32(0.5))
-                 - F32(mp.h_sat) * (S_new - F32(0.6)) + F32(mp.h_grievance) * G_new
-                 - F32(mp.h_lockin) * C_new - F32(mp.h_kam) * r_kam
-                 + self.stage_hazard[stage] - self.log_tenure[tenure]
-                 + segp["h_disc"][seg] + F32(mods["hazard_shift"]))
+        # 8. Churn hazard (logit-additive terms; constants folded into logit_base).
+        tenure = st["tenure"][sl]
+        logit = h["logit_base"][sl] - F32(mp.h_loyalty) * L
+        logit -= F32(mp.h_sat) * S
+        logit += F32(mp.h_grievance) * G
+        logit += self._stage_hazard(mods)[stage]
+        logit -= self.log_tenure[tenure]
+        if self.c_live:
+            logit -= F32(mp.h_lockin) * st["C"][sl]
+        if r_kam is not None:
+            logit -= F32(mp.h_kam) * r_kam
+        if d is not None:
+            logit += sp.h_disc[seg]
         if mods["key_hazard_shift"]:
             logit += F32(mods["key_hazard_shift"]) * h["key_resp"][sl]
-        hz = _sigmoid(logit)
+        np.negative(logit, out=logit)
+        hz = np.exp(logit, out=logit)
+        hz += 1
+        np.reciprocal(hz, out=hz)
         if case.kind == "noncontractual":
-            hz = np.where(buy, hz, F32(0))
-        churn = active & (u[rngs.U_CHURN, :n] < hz) if not self.history else np.zeros(n, bool)
-        # Money (inactive slots have zero spend through m_stage).
-        revenue = spend * p_now
-        gm = spend * (F32(case.population.margin_rate) - d)
-        rewards_paid = segp["rw_rate"][seg] * revenue
-        # 10. Stages with a minimum dwell.
+            hz *= buy  # dropout happens after a purchase
+        churn = (u[rngs.U_CHURN, :n] < hz) & active if not self.history else np.zeros(n, bool)
+        # Money.
+        revenue = spend * p_now if p_now is not None else spend
+        gm = spend * (F32(case.population.margin_rate) - d) if d is not None else (
+            spend * F32(case.population.margin_rate))
+        rewards = sp.rw_rate[seg] * revenue if sp.any_rw else None
+        # 10. Stages, each move after a minimum dwell.
         dwell = st["dwell"][sl]
-        can = active & (dwell >= mp.min_dwell)
-        bought = st["bought"][sl] | buy
-        new_stage = stage.copy()
-        low = (S_new < mp.decline_sat) | (L_new < mp.decline_loyalty) | (
-            expected < F32(mp.decline_spend) * st["spend_mean"][sl])
-        up_ok = (L_new > mp.stable_loyalty) & (S_new > mp.stable_sat)
-        new_stage[can & (stage == EXPLORE) & (tenure + 1 >= mp.explore_months) & bought] = FORM
-        new_stage[can & (stage == FORM) & up_ok] = STABLE
-        new_stage[can & ((stage == FORM) | (stage == STABLE)) & low] = DECLINE
-        new_stage[can & (stage == DECLINE) & (S_new > mp.recover_sat)
-                  & (L_new > mp.recover_loyalty)] = FORM
-        new_stage[churn] = CHURNED
-        changed = new_stage != stage
-        # Write back.
-        st["S"][sl] = S_new
-        st["L"][sl] = L_new
-        st["E"][sl] = E_new
-        st["C"][sl] = C_new
-        st["G"][sl] = G_new
-        st["pref"][sl] = pref + F32(mp.ref_price_speed) * (p_now - pref)
-        st["sow"][sl] = sow
+        new = self._next_stage(stage, active, dwell, tenure, buy, S, L, expected, sl)
+        new[churn] = CHURNED
         st["spend_mean"][sl] += F32(2 / 7) * (expected - st["spend_mean"][sl])
-        st["tenure"][sl] = tenure + active
-        st["dwell"][sl] = np.where(changed, 0, dwell + active)
-        st["stage"][sl] = new_stage
-        st["complaints"][sl] += complain
-        st["bought"][sl] = bought & ~changed
-        h["wallet"][sl] *= np.where(active, h["growth"][sl], F32(1))
-        self.last_buy[sl][buy] = t
-        self.buys[sl] += buy
+        tenure += active
+        dwell += active
+        changed = np.flatnonzero(new != stage)
+        dwell[changed] = 0
+        st["stage"][sl] = new
+        st["bought"][sl][changed] = False
+        st["q_buy"][sl][changed] = buy_probability(h["purchase_rate"][sl][changed], new[changed],
+                                                   self.stage_spend)
+        # Per-customer accumulators.
         self.revenue[sl] += revenue
-        margin = gm - rewards_paid
+        margin = gm - rewards if rewards is not None else gm
         self.margin[sl] += margin
-        self.month_margin[sl] = margin
-        self.hazard[sl] = hz
+        if t == self.months:
+            self.month_margin[sl] = margin
+            self.hazard[sl] = hz
+        if self.history:
+            self.last_buy[sl][buy] = t
+            self.buys[sl] += buy
         left = np.flatnonzero(churn)
         if left.size:
             self.churn_month[sl][left] = t
-            self.exit_sat[sl][left] = S_new[left]
-        agg.add(self.seg_key[sl] + stage, active, new_stage < CHURNED, churn, revenue, gm,
-                rewards_paid, S_new, L_new, complain, resolved, unresolved, silent, fail, buy)
+            self.exit_sat[sl][left] = S[left]
         if self.sample_idx.size:
-            self.outcome[sl] = resolved * 1 + unresolved * 2 + silent * 3
-            if left.size:
-                self._capture_terms(sl, churn, h, L_new, S_new, G_new, C_new, r_kam, stage,
-                                    tenure, d, mods)
+            self._capture(sl, left, outcomes, fl, L, S, G, r_kam, stage, tenure, d, mods)
+        return self._partials(sl, stage, new, left, revenue, gm if d is not None else None,
+                              rewards, S, L, outcomes)
+
+    def _complaints(self, sl, seg, fl, fa: _Failures, sp: _SegMonth, s_new, G) -> dict:
+        """Resolve complaints with the segment's budget per complaint; update S and grievance."""
+        mp, st, h = self.mp, self.st, self.h
+        segf = seg[fl]
+        p_ok = F32(mp.recovery_floor) + F32(mp.recovery_gain) * (
+            1 - np.exp(-h["beta"][L_REC, sl][fl] * sp.b_rel[segf]))
+        comp = fa.complain
+        resolved = comp & (fa.u_resolve < p_ok)
+        fast = resolved & (fa.u_resolve < p_ok * sp.fast[segf])
+        unresolved = comp & ~resolved
+        silent = ~comp
+        complaints = st["complaints"][sl]
+        paradox = fast & ~fa.major & (complaints[fl] == 0)
+        s = s_new[fl]
+        s = np.where(paradox, np.minimum(s + F32(mp.recovery_lift), F32(1)), s)
+        s *= np.where(unresolved, F32(mp.unresolved_mult),
+                      np.where(silent, F32(mp.silent_mult), F32(1)))
+        s_new[fl] = s
+        sev = np.where(fa.major, F32(1), F32(mp.minor_severity))
+        G[fl] += sev * np.where(unresolved, F32(mp.grievance_unresolved),
+                                np.where(silent, F32(mp.grievance_silent),
+                                         F32(mp.grievance_resolved)))
+        complaints[fl[comp]] += 1
+        code = np.where(resolved, OUTCOME_RESOLVED,
+                        np.where(unresolved, OUTCOME_UNRESOLVED, OUTCOME_SILENT)).astype(np.int8)
+        return {"seg": segf, "complain": comp, "resolved": resolved, "unresolved": unresolved,
+                "silent": silent, "code": code}
+
+    def _stage_hazard(self, mods: dict) -> np.ndarray:
+        mp = self.mp
+        return np.array([mp.h_explore, 0, 0, mp.h_decline, 0, 0], F32) + F32(mods["hazard_shift"])
+
+    def _next_stage(self, stage, active, dwell, tenure, buy, S, L, expected, sl) -> np.ndarray:
+        """Lifecycle moves 考察→形成→稳定, 形成/稳定→退化, 退化→形成 (DESIGN §3.3 step 10)."""
+        mp, st = self.mp, self.st
+        bought = st["bought"][sl]
+        bought |= buy
+        can = active & (dwell >= mp.min_dwell)
+        new = stage.copy()
+        low = (S < F32(mp.decline_sat)) | (L < F32(mp.decline_loyalty))
+        low |= expected < F32(mp.decline_spend) * st["spend_mean"][sl]
+        ripe = can & (stage == EXPLORE) & bought & (tenure + 1 >= mp.explore_months)
+        new[ripe] = FORM
+        up = can & (stage == FORM) & (L > F32(mp.stable_loyalty)) & (S > F32(mp.stable_sat))
+        new[up] = STABLE
+        down = can & ((stage == FORM) | (stage == STABLE)) & low
+        new[down] = DECLINE
+        back = can & (stage == DECLINE) & (S > F32(mp.recover_sat)) & (L > F32(mp.recover_loyalty))
+        new[back] = FORM
+        return new
+
+    def _partials(self, sl, stage, new, left, revenue, gm, rewards, S, L, oc) -> dict:
+        """Sums of one block: by (segment, stage at start) columns, plus month totals.
+
+        ``gm`` is None when no discount applies; gross margin is then margin rate × revenue.
+        """
+        cols = self.S * 6
+        key = self.seg6[sl] + stage
+        gone = key[left]
+        rev = np.bincount(key, revenue, minlength=cols)
+        out = {
+            "count": np.bincount(key, minlength=cols),
+            "revenue": rev,
+            "gm": (np.bincount(key, gm, minlength=cols) if gm is not None
+                   else rev * self.case.population.margin_rate),
+            "rewards": (np.bincount(key, rewards, minlength=cols) if rewards is not None
+                        else np.zeros(cols)),
+            "sat": np.bincount(key, S, minlength=cols) - np.bincount(gone, S[left], minlength=cols),
+            "loy": np.bincount(key, L, minlength=cols) - np.bincount(gone, L[left], minlength=cols),
+            "churned": np.bincount(gone, minlength=cols),
+            "transitions": np.bincount(stage.astype(np.intp) * 6 + new, minlength=36),
+        }
+        alive = new < CHURNED
+        s_alive = S[alive]
+        out["alive_total"] = float(alive.sum())
+        out["affection"] = float(np.count_nonzero(s_alive > F32(0.85)))
+        out["defection"] = float(np.count_nonzero(s_alive < F32(0.5)))
+        hist = np.bincount((s_alive * SAT_BINS).astype(np.intp), minlength=SAT_BINS + 1)
+        hist[SAT_BINS - 1] += hist[SAT_BINS]  # S == 1 belongs to the top bin
+        out["sat_hist"] = hist[:SAT_BINS]
+        for k in ("complain", "resolved", "unresolved", "silent"):
+            out[k] = (np.bincount(oc["seg"][oc[k]], minlength=self.S) if oc is not None
+                      else np.zeros(self.S))
+        out["failures"] = float(oc["seg"].size) if oc is not None else 0.0
+        return out
 
     # -- records -------------------------------------------------------------------------
+    def _grow_wallets(self) -> None:
+        """Rising stars' wallets grow while they are customers (hidden potential)."""
+        s = self.stars[self.st["stage"][self.stars] < CHURNED]
+        self.h["wallet"][s] *= self.h["growth"][s]
+
+    def _record_cohorts(self, t: int) -> None:
+        stage = self.st["stage"]
+        self.cohorts[0, t] = int(np.count_nonzero(stage[:self.n0] < CHURNED))
+        if self.next_slot > self.n0:
+            late = slice(self.n0, self.next_slot)
+            alive = stage[late] < CHURNED
+            self.cohorts[1:, t] = np.bincount(self.entry[late][alive].astype(np.intp),
+                                              minlength=self.months + 1)[1:self.months + 1]
+
     def _record(self, t, agg, n_seg, levers_cost, acq_cost, acquired) -> None:
-        rewards = agg.by_segment("rewards")
+        def by_seg(k):
+            return agg[k].reshape(self.S, 6)[:, :4].sum(axis=1)
+
+        def by_stage(k):
+            return agg[k].reshape(self.S, 6)[:, :4].sum(axis=0)
+
+        rewards = by_seg("rewards")
         service = levers_cost + rewards
-        seg_cols = {k: agg.by_segment(k) for k in ("alive", "churned", "revenue", "gm",
-                                                   "complaints", "resolved", "sat", "loy")}
+        cols = {k: by_seg(k) for k in ("count", "churned", "revenue", "gm", "sat", "loy")}
         for s in range(self.S):
             self.seg_rows.append({
                 "month": t, "segment": self.cp.segments[s], "active_start": n_seg[s],
-                "active_end": seg_cols["alive"][s], "churned": seg_cols["churned"][s],
-                "revenue": seg_cols["revenue"][s], "gross_margin": seg_cols["gm"][s],
-                "service_cost": service[s], "complaints": seg_cols["complaints"][s],
-                "resolved": seg_cols["resolved"][s], "sat_sum": seg_cols["sat"][s],
-                "loyalty_sum": seg_cols["loy"][s]})
-        st_n, st_rev = agg.by_stage("active"), agg.by_stage("revenue")
-        st_margin = agg.by_stage("gm") - agg.by_stage("rewards")
+                "active_end": cols["count"][s] - cols["churned"][s], "churned": cols["churned"][s],
+                "revenue": cols["revenue"][s], "gross_margin": cols["gm"][s],
+                "service_cost": service[s], "complaints": agg["complain"][s],
+                "resolved": agg["resolved"][s], "sat_sum": cols["sat"][s],
+                "loyalty_sum": cols["loy"][s]})
+        st_n, st_rev = by_stage("count"), by_stage("revenue")
+        st_margin = by_stage("gm") - by_stage("rewards")
         for k in range(4):
-            self.stage_rows.append(np.array([t, k, st_n[k], st_rev[k], st_margin[k]]))
-        alive = max(agg.total("alive"), 1.0)
+            self.stage_rows.append([t, k, st_n[k], st_rev[k], st_margin[k]])
+        alive = max(agg["alive_total"], 1.0)
         row = {
             "month": t, "active_start": float(n_seg.sum()), "new": float(acquired.sum()),
-            "active_end": agg.total("alive"), "churned": agg.total("churned"),
-            "revenue": agg.total("revenue"), "gross_margin": agg.total("gm"),
+            "active_end": agg["alive_total"], "churned": float(cols["churned"].sum()),
+            "revenue": float(cols["revenue"].sum()), "gross_margin": float(cols["gm"].sum()),
             "lever_cost": float(levers_cost.sum()), "rewards_cost": float(rewards.sum()),
-            "acquisition_cost": acq_cost, "failures": agg.total("failures"),
-            "complaints": agg.total("complaints"), "resolved": agg.total("resolved"),
-            "unresolved": agg.total("unresolved"), "silent": agg.total("silent"),
-            "buyers": agg.total("buyers"), "avg_satisfaction": agg.total("sat") / alive,
-            "avg_loyalty": agg.total("loy") / alive, "affection_share": agg.total("affection") / alive,
-            "defection_share": agg.total("defection") / alive,
+            "acquisition_cost": acq_cost, "failures": agg["failures"],
+            "complaints": float(agg["complain"].sum()), "resolved": float(agg["resolved"].sum()),
+            "unresolved": float(agg["unresolved"].sum()), "silent": float(agg["silent"].sum()),
+            "avg_satisfaction": float(cols["sat"].sum()) / alive,
+            "avg_loyalty": float(cols["loy"].sum()) / alive,
+            "affection_share": agg["affection"] / alive, "defection_share": agg["defection"] / alive,
         }
         for ch, k in zip(CHANNELS, acquired, strict=True):
             row[f"new_{ch}"] = float(k)
@@ -531,108 +681,75 @@ class _Run:
 
     def choose_sample(self, size: int) -> None:
         """A fixed random sample of initial customers followed month by month."""
-        gen = rngs.stream(self.seed, rngs.SAMPLE)
         k = min(size, self.n0)
-        self.sample_idx = np.sort(gen.choice(self.n0, size=k, replace=False)) if k else self.sample_idx
+        if not k:
+            return
+        gen = rngs.stream(self.seed, rngs.SAMPLE)
+        self.sample_idx = np.sort(gen.choice(self.n0, size=k, replace=False))
         m = self.months
-        self.sample = {key: np.full((m, k), np.nan, np.float32) for key in
-                       ("S", "L", "hazard", "spend")}
+        self.sample = {key: np.full((m, k), np.nan, F32) for key in ("S", "L", "G", "revenue")}
         self.sample["stage"] = np.full((m, k), -1, np.int8)
-        self.sample["complaint"] = np.zeros((m, k), np.int8)  # 0 none, 1 resolved, 2 unresolved
-        self.sample["terms"] = np.zeros((k, len(HAZARD_TERMS)), np.float32)
-        self.sample_pos = {int(i): j for j, i in enumerate(self.sample_idx)}
+        self.sample["complaint"] = np.zeros((m, k), np.int8)
+        self.sample["terms"] = np.full((k, len(HAZARD_TERMS)), np.nan, F32)
+        self.sample_code = np.zeros(k, np.int8)
 
-    def _capture_terms(self, sl, churn, h, L, S, G, C, r_kam, stage, tenure, d, mods) -> None:
-        """Split the hazard of sampled customers who churned this month into its terms."""
-        mp = self.mp
+    def _capture(self, sl, left, outcomes, fl, L, S, G, r_kam, stage, tenure, d, mods) -> None:
+        """Complaint outcomes of sampled customers, and the hazard terms of those who left."""
         lo, hi = np.searchsorted(self.sample_idx, [sl.start, sl.stop])
         if lo == hi:
             return
-        idx = self.sample_idx[lo:hi]
-        j = idx - sl.start
-        terms = np.stack([
-            h["logit_theta"][idx], -mp.h_loyalty * (L[j] - 0.5), -mp.h_sat * (S[j] - 0.6),
-            mp.h_grievance * G[j], -mp.h_lockin * C[j], -mp.h_kam * r_kam[j],
-            mp.h_explore * (stage[j] == EXPLORE) + mp.h_decline * (stage[j] == DECLINE),
-            -self.log_tenure[tenure[j]],
-            -mp.h_discount * np.minimum(d[j], mp.deep_discount) + mp.h_deep_discount * (
-                d[j] > mp.deep_discount),
-            np.full(len(j), mods["hazard_shift"]) + mods["key_hazard_shift"] * h["key_resp"][idx],
-        ], axis=1).astype(np.float32)
-        left = churn[j]
-        self.sample["terms"][lo:hi][left] = terms[left]
+        j = self.sample_idx[lo:hi] - sl.start
+        code = np.zeros(j.size, np.int8)
+        if outcomes is not None:
+            pos = np.minimum(np.searchsorted(fl, j), fl.size - 1)
+            hit = fl[pos] == j
+            code[hit] = outcomes["code"][pos[hit]]
+        self.sample_code[lo:hi] = code
+        if not left.size:
+            return
+        pos = np.minimum(np.searchsorted(left, j), left.size - 1)
+        gone = left[pos] == j
+        if not gone.any():
+            return
+        mp, h = self.mp, self.h
+        jj = j[gone]
+        g = sl.start + jj
+        terms = np.column_stack([
+            h["logit_theta"][g], -mp.h_loyalty * (L[jj] - 0.5), -mp.h_sat * (S[jj] - 0.6),
+            mp.h_grievance * G[jj], -mp.h_lockin * self.st["C"][g],
+            -mp.h_kam * r_kam[jj] if r_kam is not None else np.zeros(jj.size),
+            self._stage_hazard({"hazard_shift": 0.0})[stage[jj]],
+            -self.log_tenure[tenure[jj] - 1],
+            self._discount_term(d[jj]) if d is not None else np.zeros(jj.size),
+            np.full(jj.size, mods["hazard_shift"]) + mods["key_hazard_shift"] * h["key_resp"][g],
+        ])
+        self.sample["terms"][lo:hi][gone] = terms
+
+    def _discount_term(self, d: np.ndarray) -> np.ndarray:
+        mp = self.mp
+        return -mp.h_discount * np.minimum(d, mp.deep_discount) + mp.h_deep_discount * (
+            d > mp.deep_discount)
 
     def _record_sample(self, t: int) -> None:
-        idx = self.sample_idx
-        st = self.st
-        alive_before = self.entry[idx] < t
+        idx, st, k = self.sample_idx, self.st, t - 1
         live = (st["stage"][idx] < CHURNED) | (self.churn_month[idx] == t)
-        k = t - 1
         self.sample["S"][k] = np.where(live, st["S"][idx], np.nan)
         self.sample["L"][k] = np.where(live, st["L"][idx], np.nan)
-        self.sample["hazard"][k] = np.where(live, self.hazard[idx], np.nan)
-        self.sample["stage"][k] = np.where(live | alive_before, st["stage"][idx], -1)
-        self.sample["complaint"][k] = self.outcome[idx]
-        self.sample["spend"][k] = np.where(live, self.month_margin[idx], np.nan)
+        self.sample["G"][k] = np.where(live, st["G"][idx], np.nan)
+        self.sample["revenue"][k] = self.revenue[idx]  # cumulative; the UI takes differences
+        self.sample["stage"][k] = np.where(live | (self.churn_month[idx] > 0),
+                                           st["stage"][idx], -1)
+        self.sample["complaint"][k] = np.where(live, self.sample_code, 0)
 
 
-def event_modifiers_none(case: Case) -> dict[str, float]:
-    """Modifiers with no events (the status-quo history before the case starts)."""
-    return {"hazard_shift": 0.0, "key_hazard_shift": 0.0, "p_fail": case.model.p_fail,
-            "quality_shift": 0.0, "value_shift": 0.0, "wallet_mult": 1.0, "kam_capacity": 1.0}
-
-
-class _Agg:
-    """Per-month accumulators filled block by block.
-
-    Every metric of a block is one row of a float32 matrix; one matrix product with the
-    one-hot of (segment, stage at month start) sums them all by segment and stage at once.
-    """
-
-    METRICS = ("active", "alive", "churned", "revenue", "gm", "rewards", "complaints",
-               "resolved", "unresolved", "silent", "failures", "buyers", "sat", "loy",
-               "affection", "defection")
-
-    def __init__(self, n_seg: int):
-        self.n_seg = n_seg
-        self.sums = np.zeros((len(self.METRICS), n_seg * 4))
-
-    def add(self, key, active, alive, churn, revenue, gm, rewards, S, L, complain, resolved,
-            unresolved, silent, fail, buy) -> None:
-        n = len(key)
-        rows = np.empty((len(self.METRICS), n), F32)
-        rows[0] = active
-        rows[1] = alive
-        rows[2] = churn
-        rows[3] = revenue
-        rows[4] = gm
-        rows[5] = rewards
-        rows[6] = complain
-        rows[7] = resolved
-        rows[8] = unresolved
-        rows[9] = silent
-        rows[10] = fail
-        rows[11] = buy
-        np.multiply(S, alive, out=rows[12])
-        np.multiply(L, alive, out=rows[13])
-        rows[14] = alive & (S > 0.85)
-        rows[15] = alive & (S < 0.5)
-        idx = np.flatnonzero(active)
-        onehot = np.zeros((n, self.n_seg * 4), F32)
-        onehot[idx, key[idx]] = 1
-        self.sums += rows @ onehot
-
-    def by_segment(self, name: str) -> np.ndarray:
-        """Monthly total of one metric per segment."""
-        return self.sums[self.METRICS.index(name)].reshape(self.n_seg, 4).sum(axis=1)
-
-    def by_stage(self, name: str) -> np.ndarray:
-        """Monthly total of one metric per stage at the start of the month."""
-        return self.sums[self.METRICS.index(name)].reshape(self.n_seg, 4).sum(axis=0)
-
-    def total(self, name: str) -> float:
-        """Monthly total of one metric."""
-        return float(self.sums[self.METRICS.index(name)].sum())
+def _empty_parts(n_seg: int) -> dict:
+    cols = n_seg * 6
+    out = {k: np.zeros(cols) for k in ("count", "revenue", "gm", "rewards", "sat", "loy",
+                                       "churned")}
+    out.update({"transitions": np.zeros(36), "alive_total": 0.0, "affection": 0.0,
+                "defection": 0.0, "sat_hist": np.zeros(SAT_BINS), "failures": 0.0})
+    out.update({k: np.zeros(n_seg) for k in ("complain", "resolved", "unresolved", "silent")})
+    return out
 
 
 # -- public API ------------------------------------------------------------------------------
@@ -640,8 +757,9 @@ def _concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.
     return {k: np.concatenate([a[k], b[k]], axis=-1) for k in a}
 
 
-def _prospects(case: Case, seed: int, count: int) -> tuple[dict, np.ndarray]:
-    """Traits of ``count`` prospect slots, drawn per fixed block so slot luck is plan-free."""
+def prospect_traits(case: Case, seed: int, count: int) -> tuple[dict, np.ndarray]:
+    """Traits of ``count`` prospect slots and their MAN uniforms, drawn per fixed block so a
+    slot's luck does not depend on the plan."""
     from crmsim.population import draw_traits
 
     parts, man = [], []
@@ -666,7 +784,8 @@ def prospect_capacity(case: Case, plan_acq: np.ndarray, months: int) -> int:
 def run_history(pop, case: Case, months: int, seed: int) -> dict:
     """Simulate the status-quo history of an existing book, without churn (they are survivors).
 
-    Returns the end state and the observed purchase summary (RFM, revenue, complaints).
+    Customers who joined within the window enter in their joining month. Returns the end
+    state and the observed purchase summary (RFM, revenue, complaints).
     """
     from crmsim.segmentation import provisional_frame, segment
 
@@ -675,8 +794,7 @@ def run_history(pop, case: Case, months: int, seed: int) -> dict:
     tenure_end = pop.customers["tenure_months"].to_numpy().astype(np.int64)
     entry = np.where(tenure_end >= months, 0, months + 1 - tenure_end).astype(np.int16)
     tenure0 = np.maximum(tenure_end - months, 0)
-    gen = rngs.stream(seed, rngs.POPULATION, 99)
-    state = initial_state(hidden, tenure0, case.model, gen, entry)
+    state = initial_state(hidden, tenure0, case, rngs.stream(seed, rngs.POPULATION, 99), entry)
     frame = provisional_frame(pop.customers, hidden)
     seg = segment(frame, case.status_quo.segmentation.method, case.status_quo.segmentation.params,
                   seed=seed)
@@ -687,8 +805,9 @@ def run_history(pop, case: Case, months: int, seed: int) -> dict:
     run = _Run(case, hidden, state, cp, cp.seg, seed, months, 1, True, entry, order, n, None)
     for t in range(1, months + 1):
         run.step(t)
-    late = state["stage"] == INACTIVE
-    run._activate(np.flatnonzero(late), months + 1)
+    run.activate(np.flatnonzero(state["stage"] == INACTIVE), months + 1)
+    for key in ("sow_base", "logit_base"):
+        hidden.pop(key)
     active_months = np.clip(months + 1 - np.maximum(entry, 1), 0, months).astype(np.float64)
     recency = np.where(run.last_buy >= 0, months - run.last_buy, months).astype(np.int32)
     observed = {
@@ -720,24 +839,19 @@ def simulate(pop, case: Case, plan: Plan, months: int | None = None, seed: int |
     n0 = pop.n
     hidden = {k: v.copy() for k, v in pop.hidden.items()}
     state = {k: v.copy() for k, v in pop.state.items()}
-    seg = cp.seg
-    entry = np.zeros(n0, np.int16)
+    seg, entry, value, man_u = cp.seg, np.zeros(n0, np.int16), cp.value, None
     cap = prospect_capacity(case, cp.acquisition, months)
-    prospects = None
-    value = cp.value
     if cap:
-        traits, man_u = _prospects(case, seed, cap)
+        traits, man_u = prospect_traits(case, seed, cap)
         hidden = _concat(hidden, {k: traits[k] for k in hidden})
-        extra = initial_state(traits, np.zeros(cap), case.model, rngs.stream(seed, rngs.PROSPECTS,
-                                                                               10_000),
+        extra = initial_state(traits, np.zeros(cap), case, rngs.stream(seed, rngs.PROSPECTS, 2**31),
                               np.ones(cap, np.int16))
         state = _concat(state, extra)
         seg = np.concatenate([seg, np.full(cap, cp.new_segment, np.int16)])
         entry = np.concatenate([entry, np.full(cap, months + 1, np.int16)])
         value = np.concatenate([value, np.zeros(cap)])
-        prospects = {"man_u": man_u}
     order = np.lexsort((-value, seg)).astype(np.int64)
-    run = _Run(case, hidden, state, cp, seg, seed, months, 0, False, entry, order, n0, prospects)
+    run = _Run(case, hidden, state, cp, seg, seed, months, 0, False, entry, order, n0, man_u)
     run.choose_sample(sample_size)
     for t in range(1, months + 1):
         run.step(t)
@@ -748,10 +862,8 @@ def simulate(pop, case: Case, plan: Plan, months: int | None = None, seed: int |
 
 def _result(run: _Run, case: Case, pop, plan: Plan, seed: int, months: int,
             segmentation) -> SimResult:
-    monthly = pd.DataFrame(run.rows)
-    by_seg = pd.DataFrame(run.seg_rows)
-    by_stage = pd.DataFrame(np.array(run.stage_rows),
-                            columns=["month", "stage", "active", "revenue", "margin"])
+    by_stage = pd.DataFrame(run.stage_rows, columns=["month", "stage", "active", "revenue",
+                                                     "margin"])
     by_stage[["month", "stage"]] = by_stage[["month", "stage"]].astype(int)
     used = run.next_slot
     st = run.st
@@ -775,5 +887,6 @@ def _result(run: _Run, case: Case, pop, plan: Plan, seed: int, months: int,
             "events": [{"month": e.month, "kind": e.kind, "param": e.param,
                         "title_zh": e.title.zh, "title_en": e.title.en}
                        for e in case.events if e.month <= months]}
-    return SimResult(case.id, plan.name, seed, months, list(run.cp.segments), monthly, by_seg,
-                     by_stage, run.transitions, run.sat_hist, run.cohorts, customers, sample, meta)
+    return SimResult(case.id, plan.name, seed, months, list(run.cp.segments),
+                     pd.DataFrame(run.rows), pd.DataFrame(run.seg_rows), by_stage,
+                     run.transitions, run.sat_hist, run.cohorts, customers, sample, meta)

@@ -12,8 +12,11 @@ import numpy as np
 
 BLOCK = 32_768  # customer slots per random block; part of the model's definition
 POPULATION, NAMES, PROSPECTS, MONTHLY, SAMPLE = 1, 2, 3, 4, 5
-N_MONTHLY = 6  # uniforms per slot-month: failure, noise, voice, resolution, churn, purchase
-U_FAIL, U_NOISE, U_VOICE, U_RESOLVE, U_CHURN, U_BUY = range(N_MONTHLY)
+# Uniforms per slot-month: failure (and, below p_fail·major_share, a major one), quality noise,
+# voice (a complainer's u_voice / p_voice is again uniform and decides the resolution), churn,
+# purchase.
+N_MONTHLY = 5
+U_FAIL, U_NOISE, U_VOICE, U_CHURN, U_BUY = range(N_MONTHLY)
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:
