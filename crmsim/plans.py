@@ -188,3 +188,64 @@ def validate_plan(plan: Plan, segments: list[str], case: Case) -> Plan:
     if issues:
         raise InputError(issues, plan.name)
     return plan
+
+
+# -- presets -------------------------------------------------------------------------------
+LEVER_MIX = {"care": 0.5, "recovery": 0.25, "cross_sell": 0.25}
+
+
+def _money_levers(total: float) -> dict[str, float]:
+    return {k: float(np.floor(total * share * 100) / 100) for k, share in LEVER_MIX.items()}
+
+
+def preset_plan(name: str, case: Case, segmentation=None, n_customers: int | None = None) -> Plan:
+    """A ready-made plan with the status quo's monthly money (levers and managers).
+
+    ``segmentation`` (a ``segmentation.Segmentation``) gives the segments and their sizes for
+    ``equal`` and ``value``; ``pyramid`` and ``key_first`` always use the customer pyramid.
+    Amounts are for the case's reference population size, like every plan.
+    """
+    sq = case.status_quo
+    if name == "status_quo":
+        return sq.model_copy(deep=True)
+    if name == "zero":
+        return Plan(name="zero", segmentation=sq.segmentation.model_copy(deep=True))
+    if name not in PRESETS:
+        raise InputError([Issue("preset", "unknown_preset",
+                                {"name": name[:40], "known": ", ".join(PRESETS)})], "preset")
+    budget = sum(lv.money(case.costs.kam_salary) for lv in sq.allocations.values())
+    acquisition = dict(sq.acquisition)
+    if name in ("pyramid", "key_first") or segmentation is None:
+        from crmsim.segmentation import PYRAMID
+
+        names = list(PYRAMID)
+        counts = np.array([0.1, 0.3, 0.6]) * case.population.customers
+        spec = SegmentationSpec(method="pyramid")
+        revenue_share = None
+    else:
+        names = list(segmentation.names)
+        prof = segmentation.profile
+        n = max(int(prof["count"].sum()), 1) if n_customers is None else n_customers
+        counts = prof["count"].to_numpy(float) * case.population.customers / n
+        revenue_share = prof["revenue_share"].to_numpy(float)
+        spec = SegmentationSpec(method=segmentation.method, params=segmentation.params or {})
+    alloc: dict[str, Levers] = {}
+    if name == "equal":
+        weights = counts / max(counts.sum(), 1)
+    elif name == "value":
+        weights = revenue_share if revenue_share is not None and revenue_share.sum() > 0 else (
+            counts / max(counts.sum(), 1))
+    elif name == "pyramid":
+        weights = np.array([0.6, 0.3, 0.1])
+    else:  # key_first: managers for the key accounts, then care tilted to the top
+        managers = int(min(np.ceil(counts[0] / case.costs.kam_accounts),
+                           np.floor(0.5 * budget / case.costs.kam_salary)))
+        rest = budget - managers * case.costs.kam_salary
+        weights = np.array([0.5, 0.3, 0.2])
+        for seg, w in zip(names, weights, strict=True):
+            alloc[seg] = Levers(**_money_levers(rest * w), kam=managers if seg == "key" else 0)
+        return Plan(name="key_first", segmentation=spec, allocations=alloc,
+                    acquisition=acquisition)
+    for seg, w in zip(names, weights, strict=True):
+        alloc[seg] = Levers(**_money_levers(budget * float(w)))
+    return Plan(name=name, segmentation=spec, allocations=alloc, acquisition=acquisition)
