@@ -205,6 +205,7 @@ class _Run:
         self.seed, self.months, self.phase, self.history = seed, months, phase, history
         self.entry, self.order, self.n0, self.man_u = entry, order, n_initial, man_u
         self.next_slot = n_initial
+        self.streams = rngs.MonthlyStreams(seed)
         self.N = len(seg)
         self.S = len(cp.segments)
         n = self.N
@@ -339,7 +340,8 @@ class _Run:
         acquired = self._acquire(t)
         stage0 = st["stage"].copy()
         sp = self._segment_month(stage0 < CHURNED, mods)
-        uni = [rngs.monthly_uniforms(self.seed, self.phase, t, k) for k in range(len(self.blocks))]
+        uni = [self.streams.uniforms(self.phase, t, k, sl.stop - sl.start)
+               for k, sl in enumerate(self.blocks)]
         fails = [self._phase_a(sl, u, sp, mods) for sl, u in zip(self.blocks, uni, strict=True)]
         k_seg = np.zeros(self.S)
         for sl, fa in zip(self.blocks, fails, strict=True):

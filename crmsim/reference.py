@@ -189,11 +189,12 @@ class ReferenceRun:
         any_x = any(lv[L_X] > 0 for lv in self.lev)
         any_rw = any(lv[L_RW] > 0 for lv in self.lev)
         uni = {}
+        streams = rngs.MonthlyStreams(self.seed)
 
         def u(i: int, k: int) -> float:
             b = i // rngs.BLOCK
             if b not in uni:
-                uni[b] = rngs.monthly_uniforms(self.seed, 0, t, b)
+                uni[b] = streams.uniforms(0, t, b)  # the whole block: the same numbers
             return float(uni[b][k, i % rngs.BLOCK])
 
         # Phase A: failures and complaints.

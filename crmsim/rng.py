@@ -24,6 +24,51 @@ def stream(seed: int, *key: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
-def monthly_uniforms(seed: int, phase: int, month: int, block: int) -> np.ndarray:
-    """The (N_MONTHLY, BLOCK) float32 uniforms of one block of slots in one month."""
-    return stream(seed, MONTHLY, phase, month, block).random((N_MONTHLY, BLOCK), dtype=np.float32)
+_MASK = (1 << 64) - 1
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+class MonthlyStreams:
+    """Uniforms per (phase, month, block, purpose), each from its own PCG64 stream.
+
+    A ``SeedSequence`` per stream costs ~50 µs, which adds up over thousands of block-months,
+    so the 128-bit PCG64 state and increment of each stream are derived from one seeded key
+    with SplitMix64 and assigned to a reused generator.
+    """
+
+    def __init__(self, seed: int):
+        key = np.random.SeedSequence(seed, spawn_key=(MONTHLY,)).generate_state(2, np.uint64)
+        self.key = (int(key[0]), int(key[1]))
+        self.bitgen = np.random.PCG64(0)
+        self.gen = np.random.Generator(self.bitgen)
+
+    def _state(self, *parts: int) -> dict:
+        a, b = self.key
+        for p in parts:
+            a = _splitmix64(a ^ (p & _MASK))
+            b = _splitmix64(b + a)
+        hi, lo = _splitmix64(a + 1), _splitmix64(b + 2)
+        inc = ((_splitmix64(a ^ b) << 64) | _splitmix64(b ^ 0xA5A5)) | 1
+        return {"bit_generator": "PCG64", "state": {"state": (hi << 64) | lo, "inc": inc},
+                "has_uint32": 0, "uinteger": 0}
+
+    def uniforms(self, phase: int, month: int, block: int, n: int = BLOCK) -> np.ndarray:
+        """(N_MONTHLY, n) float32 uniforms of a block's first ``n`` slots in one month; the
+        first ``n`` numbers of each purpose do not depend on ``n``."""
+        out = np.empty((N_MONTHLY, n), np.float32)
+        for k in range(N_MONTHLY):
+            self.bitgen.state = self._state(phase, month, block, k)
+            self.gen.random(n, dtype=np.float32, out=out[k])
+        return out
+
+
+def monthly_uniforms(seed: int, phase: int, month: int, block: int, n: int = BLOCK
+                     ) -> np.ndarray:
+    """The (N_MONTHLY, n) float32 uniforms of the first ``n`` slots of a block in one month."""
+    return MonthlyStreams(seed).uniforms(phase, month, block, n)
