@@ -282,3 +282,34 @@ def load_case(name_or_path: str | Path) -> Case:
 def all_builtin_cases() -> dict[str, Case]:
     """Every built-in case by id."""
     return {cid: load_case(cid) for cid in builtin_case_ids()}
+
+
+def calibration_report(case: Case, customers: int | None = None, seed: int = 2024,
+                       months: int | None = None) -> list[dict]:
+    """Run the status-quo plan and compare each declared target with what the model does.
+
+    Returns one row per target: name, value, low, high, met. Monthly churn is churned
+    customer-months over customer-months at risk; the top-20% share is of 12-month revenue;
+    the complaint rate is complaints per customer with a service failure (TARP: ~1 in 26).
+    """
+    from crmsim.engine import simulate
+    from crmsim.metrics import top_share
+    from crmsim.population import generate
+
+    pop = generate(case, customers or case.population.customers, seed=seed)
+    res = simulate(pop, case, case.status_quo, months or case.months, seed, sample_size=0)
+    m = res.monthly
+    values = {
+        "monthly_churn": float(m["churned"].sum() / max(m["active_start"].sum(), 1)),
+        "top20_revenue_share": top_share(pop.customers["revenue_12m"].to_numpy(), 0.2),
+        "complaint_rate": float(m["complaints"].sum() / max(m["failures"].sum(), 1)),
+    }
+    rows = []
+    for name in ("monthly_churn", "top20_revenue_share", "complaint_rate"):
+        band = getattr(case.targets, name)
+        if band is None:
+            continue
+        v = values[name]
+        rows.append({"name": name, "value": v, "low": band[0], "high": band[1],
+                     "met": band[0] <= v <= band[1]})
+    return rows

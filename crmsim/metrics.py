@@ -32,8 +32,8 @@ def customer_equity(result: SimResult, case: Case) -> float:
     a capped horizon, weighted by its own survival odds and discounted to the end of the run."""
     c = result.customers
     alive = (c["end_stage"] < CHURNED).to_numpy()
-    margin = c["last_margin"].to_numpy()[alive]
-    hazard = np.nan_to_num(c["hazard"].to_numpy()[alive], nan=1.0)
+    margin = c["last_margin"].to_numpy(np.float64)[alive]
+    hazard = np.nan_to_num(c["hazard"].to_numpy(np.float64)[alive], nan=1.0)
     r = (1 - hazard) / (1 + case.monthly_discount)
     horizon = case.model.equity_horizon
     annuity = np.where(r < 1, r * (1 - r**horizon) / np.where(r < 1, 1 - r, 1), horizon)
@@ -54,16 +54,14 @@ def service_cost_npv(result: SimResult, case: Case) -> float:
 
 
 def roi(result: SimResult, baseline: SimResult, case: Case) -> float | None:
-    """Extra balanced score per extra unit of service money against ``baseline`` (same seed).
-
-    None when both spend the same (the ratio is undefined).
-    """
-    d_cost = service_cost_npv(result, case) - service_cost_npv(baseline, case)
-    if abs(d_cost) < 1e-9 * max(1.0, service_cost_npv(baseline, case)):
+    """Extra balanced score over ``baseline`` (same population and seed) per unit of this
+    plan's service money, both in present value. Against the zero-service plan this is the
+    classic return on service spending; against the status quo it says how much better each
+    unit of the plan's spend does. None when the plan spends nothing."""
+    cost = service_cost_npv(result, case)
+    if cost <= 0:
         return None
-    d_value = (score(result, case) + service_cost_npv(result, case)) - (
-        score(baseline, case) + service_cost_npv(baseline, case))
-    return float((d_value - d_cost) / d_cost)
+    return float((score(result, case) - score(baseline, case)) / cost)
 
 
 def kpis(result: SimResult, case: Case, status_quo: SimResult | None = None) -> dict:

@@ -41,13 +41,13 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-def normalize_lang(value: str | None) -> Lang:
+def normalize_lang(value: str | None, default: Lang = "zh") -> Lang:
     """Map a locale such as ``zh-CN``, ``zh_TW`` or ``en-GB`` to a catalog language."""
     if value and value.lower().startswith("zh"):
         return "zh"
     if value and value.lower().startswith("en"):
         return "en"
-    return "zh"
+    return default
 
 
 def t(key: str, lang: Lang = "zh", **params: object) -> str:

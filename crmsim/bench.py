@@ -1,0 +1,119 @@
+"""Performance measurements for ``python -m crmsim bench`` and ``benchmarks/`` (DESIGN §5).
+
+Timings are best-of-N wall-clock seconds on the machine at hand, never assertions: machines
+are shared and noisy, so only ratios measured in one run are compared.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import resource
+import time
+import tracemalloc
+from collections.abc import Callable
+
+from crmsim.cases import load_case
+from crmsim.engine import simulate, versions
+from crmsim.population import generate
+from crmsim.reference import reference_simulate
+
+TARGETS = {"ns_per_customer_month_1m": 100.0, "seconds_100k_36": 0.5, "peak_memory_mb_1m": 400.0,
+           "ratio_vs_reference": 100.0, "population_100k_s": 1.0}
+
+
+def machine() -> str:
+    """A one-line description of this machine (CPU model, cores, memory, Python, numpy)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        mem = f", {pages / 2**30:.0f} GiB"
+    except (ValueError, OSError, AttributeError):
+        pass
+    v = versions()
+    return (f"{cpu}, {os.cpu_count()} cores{mem}, Python {v['python']}, numpy {v['numpy']}")
+
+
+def _best(fn: Callable[[], object], repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def run(sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), months: int = 36,
+        case_id: str = "telecom", reference_n: int = 10_000, reference_months: int = 36,
+        repeats: int = 3, log: Callable[[str], None] | None = None) -> dict:
+    """Measure engine speed by size, peak memory at the largest size, population generation
+    time at 100k, and the engine's speed against the per-customer reference on one run."""
+    say = log or (lambda _msg: None)
+    case = load_case(case_id)
+    plan = case.status_quo
+    out: dict = {"machine": machine(), "case": case_id, "months": months,
+                 "ns_per_customer_month": {}, "seconds": {}}
+    for n in sizes:
+        pop = generate(case, n, seed=1)
+        reps = 1 if n >= 1_000_000 else repeats
+        if n == max(sizes):
+            gc.collect()
+            tracemalloc.start()
+            t0 = time.perf_counter()
+            simulate(pop, case, plan, months, 1, sample_size=2000)
+            secs = time.perf_counter() - t0
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            out["peak_memory_mb_1m" if n == 1_000_000 else f"peak_memory_mb_{n}"] = peak / 2**20
+            secs = min(secs, _best(lambda p=pop: simulate(p, case, plan, months, 1), reps))
+        else:
+            simulate(pop, case, plan, months, 1)  # warm-up
+            secs = _best(lambda p=pop: simulate(p, case, plan, months, 1), reps)
+        out["seconds"][str(n)] = secs
+        out["ns_per_customer_month"][str(n)] = secs / (n * months) * 1e9
+        say(f"engine {n:>9,} × {months}: {secs:.3f} s, "
+            f"{out['ns_per_customer_month'][str(n)]:.0f} ns per customer-month")
+        del pop
+    generate(case, 1000, seed=2)  # builds the Faker pools once, as a running app has
+    out["population_100k_s"] = _best(lambda: generate(case, 100_000, seed=3), repeats)
+    say(f"population 100,000 with names: {out['population_100k_s']:.3f} s")
+    pop = generate(case, reference_n, seed=4)
+    t_engine = _best(lambda: simulate(pop, case, plan, reference_months, 4), repeats)
+    t0 = time.perf_counter()
+    reference_simulate(pop, case, plan, reference_months, 4)
+    t_ref = time.perf_counter() - t0
+    out["reference_seconds"] = t_ref
+    out["engine_seconds_reference_run"] = t_engine
+    out["ratio_vs_reference"] = t_ref / t_engine
+    say(f"reference (per-customer Python) {reference_n:,} × {reference_months}: {t_ref:.2f} s; "
+        f"engine {t_engine:.3f} s; ratio {out['ratio_vs_reference']:.0f}×")
+    out["rss_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["targets"] = TARGETS
+    return out
+
+
+def markdown(result: dict) -> str:
+    """The README table of a benchmark result."""
+    rows = ["| work | measured | target |", "|---|---|---|"]
+    for n, ns in result["ns_per_customer_month"].items():
+        target = "≤ 0.5 s" if n == "100000" else ("≤ 100 ns" if n == "1000000" else "")
+        rows.append(f"| engine {int(n):,} × {result['months']} | {result['seconds'][n]:.3f} s "
+                    f"({ns:.0f} ns per customer-month) | {target} |")
+    if "peak_memory_mb_1m" in result:
+        rows.append(f"| engine peak memory, 1M | {result['peak_memory_mb_1m']:.0f} MB | ≤ 400 MB |")
+    rows.append(f"| population 100k with names | {result['population_100k_s']:.2f} s | ≤ 1 s |")
+    rows.append(f"| engine vs per-customer reference, same run | "
+                f"{result['ratio_vs_reference']:.0f}× | ≥ 100× |")
+    return "\n".join(rows)
+
