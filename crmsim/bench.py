@@ -19,8 +19,13 @@ from crmsim.engine import simulate, versions
 from crmsim.population import generate
 from crmsim.reference import reference_simulate
 
-TARGETS = {"ns_per_customer_month_1m": 100.0, "seconds_100k_36": 0.5, "peak_memory_mb_1m": 400.0,
-           "ratio_vs_reference": 100.0, "population_100k_s": 1.0}
+TARGETS = {
+    "ns_per_customer_month_1m": 100.0,
+    "seconds_100k_36": 0.5,
+    "peak_memory_mb_1m": 400.0,
+    "ratio_vs_reference": 100.0,
+    "population_100k_s": 1.0,
+}
 
 
 def machine() -> str:
@@ -41,7 +46,7 @@ def machine() -> str:
     except (ValueError, OSError, AttributeError):
         pass
     v = versions()
-    return (f"{cpu}, {os.cpu_count()} cores{mem}, Python {v['python']}, numpy {v['numpy']}")
+    return f"{cpu}, {os.cpu_count()} cores{mem}, Python {v['python']}, numpy {v['numpy']}"
 
 
 def _best(fn: Callable[[], object], repeats: int) -> float:
@@ -54,16 +59,27 @@ def _best(fn: Callable[[], object], repeats: int) -> float:
     return best
 
 
-def run(sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), months: int = 36,
-        case_id: str = "telecom", reference_n: int = 10_000, reference_months: int = 36,
-        repeats: int = 3, log: Callable[[str], None] | None = None) -> dict:
+def run(
+    sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000),
+    months: int = 36,
+    case_id: str = "telecom",
+    reference_n: int = 10_000,
+    reference_months: int = 36,
+    repeats: int = 3,
+    log: Callable[[str], None] | None = None,
+) -> dict:
     """Measure engine speed by size, peak memory at the largest size, population generation
     time at 100k, and the engine's speed against the per-customer reference on one run."""
     say = log or (lambda _msg: None)
     case = load_case(case_id)
     plan = case.status_quo
-    out: dict = {"machine": machine(), "case": case_id, "months": months,
-                 "ns_per_customer_month": {}, "seconds": {}}
+    out: dict = {
+        "machine": machine(),
+        "case": case_id,
+        "months": months,
+        "ns_per_customer_month": {},
+        "seconds": {},
+    }
     for n in sizes:
         pop = generate(case, n, seed=1)
         reps = 1 if n >= 1_000_000 else repeats
@@ -82,8 +98,10 @@ def run(sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), months: int = 36,
             secs = _best(lambda p=pop: simulate(p, case, plan, months, 1), reps)
         out["seconds"][str(n)] = secs
         out["ns_per_customer_month"][str(n)] = secs / (n * months) * 1e9
-        say(f"engine {n:>9,} × {months}: {secs:.3f} s, "
-            f"{out['ns_per_customer_month'][str(n)]:.0f} ns per customer-month")
+        say(
+            f"engine {n:>9,} × {months}: {secs:.3f} s, "
+            f"{out['ns_per_customer_month'][str(n)]:.0f} ns per customer-month"
+        )
         del pop
     generate(case, 1000, seed=2)  # builds the Faker pools once, as a running app has
     out["population_100k_s"] = _best(lambda: generate(case, 100_000, seed=3), repeats)
@@ -96,8 +114,10 @@ def run(sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000), months: int = 36,
     out["reference_seconds"] = t_ref
     out["engine_seconds_reference_run"] = t_engine
     out["ratio_vs_reference"] = t_ref / t_engine
-    say(f"reference (per-customer Python) {reference_n:,} × {reference_months}: {t_ref:.2f} s; "
-        f"engine {t_engine:.3f} s; ratio {out['ratio_vs_reference']:.0f}×")
+    say(
+        f"reference (per-customer Python) {reference_n:,} × {reference_months}: {t_ref:.2f} s; "
+        f"engine {t_engine:.3f} s; ratio {out['ratio_vs_reference']:.0f}×"
+    )
     out["rss_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out["targets"] = TARGETS
     return out
@@ -108,12 +128,15 @@ def markdown(result: dict) -> str:
     rows = ["| work | measured | target |", "|---|---|---|"]
     for n, ns in result["ns_per_customer_month"].items():
         target = "≤ 0.5 s" if n == "100000" else ("≤ 100 ns" if n == "1000000" else "")
-        rows.append(f"| engine {int(n):,} × {result['months']} | {result['seconds'][n]:.3f} s "
-                    f"({ns:.0f} ns per customer-month) | {target} |")
+        rows.append(
+            f"| engine {int(n):,} × {result['months']} | {result['seconds'][n]:.3f} s "
+            f"({ns:.0f} ns per customer-month) | {target} |"
+        )
     if "peak_memory_mb_1m" in result:
         rows.append(f"| engine peak memory, 1M | {result['peak_memory_mb_1m']:.0f} MB | ≤ 400 MB |")
     rows.append(f"| population 100k with names | {result['population_100k_s']:.2f} s | ≤ 1 s |")
-    rows.append(f"| engine vs per-customer reference, same run | "
-                f"{result['ratio_vs_reference']:.0f}× | ≥ 100× |")
+    rows.append(
+        f"| engine vs per-customer reference, same run | "
+        f"{result['ratio_vs_reference']:.0f}× | ≥ 100× |"
+    )
     return "\n".join(rows)
-

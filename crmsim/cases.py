@@ -14,15 +14,22 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from crmsim.errors import InputError, Issue, IssueValue, issues_from_pydantic
+from crmsim.errors import InputError, Issue, IssueValue, issues_from_pydantic, toml_issue
 from crmsim.plans import Plan
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "cases"
 MAX_CASE_BYTES = 1024 * 1024
 MAX_CUSTOMERS = 1_000_000
 MIN_CUSTOMERS = 100
-EVENT_PARAMS = ("hazard_shift", "key_hazard_shift", "p_fail", "quality_shift", "value_shift",
-                "wallet_mult", "kam_capacity")
+EVENT_PARAMS = (
+    "hazard_shift",
+    "key_hazard_shift",
+    "p_fail",
+    "quality_shift",
+    "value_shift",
+    "wallet_mult",
+    "kam_capacity",
+)
 
 
 class _Strict(BaseModel):
@@ -86,8 +93,15 @@ class Event(_Strict):
     month: int = Field(ge=1, le=120)
     months: int = Field(0, ge=0, le=120, description="duration; 0 lasts to the end")
     kind: Literal["competitor_entry", "salesperson_leaves", "outage", "price_war", "other"]
-    param: Literal["hazard_shift", "key_hazard_shift", "p_fail", "quality_shift", "value_shift",
-                   "wallet_mult", "kam_capacity"]
+    param: Literal[
+        "hazard_shift",
+        "key_hazard_shift",
+        "p_fail",
+        "quality_shift",
+        "value_shift",
+        "wallet_mult",
+        "kam_capacity",
+    ]
     op: Literal["add", "mul"] = "add"
     value: float = Field(ge=-100, le=100)
     title: Bilingual
@@ -201,8 +215,9 @@ class Case(_Strict):
     population: PopulationSpec
     costs: Costs
     budget: float = Field(gt=0, le=1e12, description="service money per month")
-    acquisition: dict[Literal["referral", "telephone", "direct_mail", "events", "online"],
-                      Channel] = Field(default_factory=dict)
+    acquisition: dict[
+        Literal["referral", "telephone", "direct_mail", "events", "online"], Channel
+    ] = Field(default_factory=dict)
     status_quo: Plan
     events: list[Event] = Field(default_factory=list, max_length=50)
     targets: Targets
@@ -229,11 +244,25 @@ def parse_case(data: dict, source: str = "case") -> Case:
         raise InputError(issues_from_pydantic(exc), source) from None
     total = case.status_quo.monthly_money(case.costs.kam_salary)
     if total > case.budget * (1 + 1e-9):
-        raise InputError([Issue("status_quo", "over_budget",
-                                {"total": f"{total:,.0f}", "budget": f"{case.budget:,.0f}",
-                                 "currency": case.currency})], source)
-    bad = [Issue(f"status_quo.acquisition.{ch}", "channel_not_in_case", {"channel": ch})
-           for ch in case.status_quo.acquisition if ch not in case.acquisition]
+        raise InputError(
+            [
+                Issue(
+                    "status_quo",
+                    "over_budget",
+                    {
+                        "total": f"{total:,.0f}",
+                        "budget": f"{case.budget:,.0f}",
+                        "currency": case.currency,
+                    },
+                )
+            ],
+            source,
+        )
+    bad = [
+        Issue(f"status_quo.acquisition.{ch}", "channel_not_in_case", {"channel": ch})
+        for ch in case.status_quo.acquisition
+        if ch not in case.acquisition
+    ]
     if bad:
         raise InputError(bad, source)
     return case
@@ -242,8 +271,9 @@ def parse_case(data: dict, source: str = "case") -> Case:
 def load_case_bytes(raw: bytes, source: str = "case") -> Case:
     """Parse case TOML bytes: size cap, UTF-8 check, TOML syntax (with line), schema."""
     if len(raw) > MAX_CASE_BYTES:
-        raise InputError([Issue("", "file_too_large", {"limit_kb": MAX_CASE_BYTES // 1024})],
-                         source)
+        raise InputError(
+            [Issue("", "file_too_large", {"limit_kb": MAX_CASE_BYTES // 1024})], source
+        )
     if not raw.strip():
         raise InputError([Issue("", "empty_file")], source)
     try:
@@ -253,8 +283,7 @@ def load_case_bytes(raw: bytes, source: str = "case") -> Case:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError([Issue("", "bad_toml", {"detail": str(exc)}, getattr(exc, "lineno", None))],
-                         source) from None
+        raise InputError([toml_issue(exc)], source) from None
     return parse_case(data, source)
 
 
@@ -269,9 +298,16 @@ def load_case(name_or_path: str | Path) -> Case:
     if not path.suffix and (CASES_DIR / f"{name_or_path}.toml").is_file():
         path = CASES_DIR / f"{name_or_path}.toml"
     if not path.is_file():
-        raise InputError([Issue("", "unknown_case", {"name": str(name_or_path)[:80],
-                                                     "known": ", ".join(builtin_case_ids())})],
-                         str(name_or_path)[:80])
+        raise InputError(
+            [
+                Issue(
+                    "",
+                    "unknown_case",
+                    {"name": str(name_or_path)[:80], "known": ", ".join(builtin_case_ids())},
+                )
+            ],
+            str(name_or_path)[:80],
+        )
     try:
         raw = path.read_bytes()
     except OSError:
@@ -284,8 +320,9 @@ def all_builtin_cases() -> dict[str, Case]:
     return {cid: load_case(cid) for cid in builtin_case_ids()}
 
 
-def calibration_report(case: Case, customers: int | None = None, seed: int = 2024,
-                       months: int | None = None) -> list[dict]:
+def calibration_report(
+    case: Case, customers: int | None = None, seed: int = 2024, months: int | None = None
+) -> list[dict]:
     """Run the status-quo plan and compare each declared target with what the model does.
 
     Returns one row per target: name, value, low, high, met. Monthly churn is churned
@@ -310,6 +347,13 @@ def calibration_report(case: Case, customers: int | None = None, seed: int = 202
         if band is None:
             continue
         v = values[name]
-        rows.append({"name": name, "value": v, "low": band[0], "high": band[1],
-                     "met": band[0] <= v <= band[1]})
+        rows.append(
+            {
+                "name": name,
+                "value": v,
+                "low": band[0],
+                "high": band[1],
+                "met": band[0] <= v <= band[1],
+            }
+        )
     return rows

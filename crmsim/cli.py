@@ -30,13 +30,15 @@ MAX_MONTHS = 120
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m crmsim",
-                                description="CRM Lab: customer relationship simulator")
+    p = argparse.ArgumentParser(
+        prog="python -m crmsim", description="CRM Lab: customer relationship simulator"
+    )
     p.add_argument("--lang", choices=["zh", "en"], help="message language (default: from LANG)")
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("cases", help="list built-in cases").add_argument(
-        "--json", metavar="OUT", help="also write the list as JSON")
+        "--json", metavar="OUT", help="also write the list as JSON"
+    )
 
     def common(sp: argparse.ArgumentParser, plan: bool = False) -> None:
         sp.add_argument("--case", required=True, help="built-in case id or a case .toml file")
@@ -52,8 +54,9 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("segment", help="segment a generated population and print profiles")
     common(s)
-    s.add_argument("--method", default="pyramid",
-                   choices=["rfm", "abc", "pyramid", "clv", "kmeans", "rules"])
+    s.add_argument(
+        "--method", default="pyramid", choices=["rfm", "abc", "pyramid", "clv", "kmeans", "rules"]
+    )
     s.add_argument("--params", default="{}", help="method parameters as JSON")
     s.add_argument("--json", metavar="OUT", help="write the profile table as JSON")
 
@@ -79,22 +82,35 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--no-calibration", action="store_true", help="schema check only")
 
     b = sub.add_parser("bench", help="measure engine speed, memory and population time")
-    b.add_argument("--json", nargs="?", const="-", metavar="OUT",
-                   help="write results as JSON (to OUT, or stdout)")
+    b.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="OUT",
+        help="write results as JSON (to OUT, or stdout)",
+    )
     b.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     return p
 
 
 def _check_size(n: int | None, lang: Lang) -> None:
     if n is not None and not MIN_CUSTOMERS <= n <= MAX_CUSTOMERS:
-        raise InputError([Issue("--customers", "population_size",
-                                {"low": MIN_CUSTOMERS, "high": MAX_CUSTOMERS, "value": n})])
+        raise InputError(
+            [
+                Issue(
+                    "--customers",
+                    "population_size",
+                    {"low": MIN_CUSTOMERS, "high": MAX_CUSTOMERS, "value": n},
+                )
+            ]
+        )
 
 
 def _check_months(m: int | None) -> None:
     if m is not None and not 1 <= m <= MAX_MONTHS:
-        raise InputError([Issue("--months", "months_range",
-                                {"low": 1, "high": MAX_MONTHS, "value": m})])
+        raise InputError(
+            [Issue("--months", "months_range", {"low": 1, "high": MAX_MONTHS, "value": m})]
+        )
 
 
 def _write(path: str, text: str, lang: Lang) -> None:
@@ -123,8 +139,13 @@ def _plan_for(args, case: Case, pop) -> Plan:
 def _preset(name: str, case: Case, pop) -> Plan:
     from crmsim.segmentation import segment_for_case
 
-    seg = segment_for_case(pop.customers, case.status_quo.segmentation.method,
-                           case.status_quo.segmentation.params, case, pop.seed)
+    seg = segment_for_case(
+        pop.customers,
+        case.status_quo.segmentation.method,
+        case.status_quo.segmentation.params,
+        case,
+        pop.seed,
+    )
     return preset_plan(name, case, seg, pop.n)
 
 
@@ -132,8 +153,9 @@ def _run(args, case: Case, pop, plan: Plan):
     from crmsim.engine import simulate
     from crmsim.segmentation import segment_for_case
 
-    seg = segment_for_case(pop.customers, plan.segmentation.method, plan.segmentation.params,
-                           case, args.seed)
+    seg = segment_for_case(
+        pop.customers, plan.segmentation.method, plan.segmentation.params, case, args.seed
+    )
     validate_plan(plan, seg.names, case)
     return simulate(pop, case, plan, args.months, args.seed, segmentation=seg)
 
@@ -142,9 +164,17 @@ def cmd_cases(args) -> int:
     rows = []
     for cid in builtin_case_ids():
         c = load_case(cid)
-        rows.append({"id": cid, "version": c.version, "kind": c.kind,
-                     "customers": c.population.customers, "months": c.months,
-                     "title_zh": c.title.zh, "title_en": c.title.en})
+        rows.append(
+            {
+                "id": cid,
+                "version": c.version,
+                "kind": c.kind,
+                "customers": c.population.customers,
+                "months": c.months,
+                "title_zh": c.title.zh,
+                "title_en": c.title.en,
+            }
+        )
         print(f"{cid:12s} {c.kind:15s} {c.population.customers:>8,}  {c.title.get(args.lang)}")
     if args.json:
         _write(args.json, json.dumps(rows, ensure_ascii=False, indent=2), args.lang)
@@ -199,9 +229,22 @@ def cmd_simulate(args) -> int:
     res = _run(args, case, pop, plan)
     sq = res if plan == case.status_quo else _run(args, case, pop, case.status_quo)
     out = summary_json(res, case, None if sq is res else sq)
-    for key in ("customers_start", "active_end", "churned", "retention_rate", "revenue",
-                "gross_margin", "service_cost", "profit", "npv", "customer_equity_end",
-                "roi_vs_status_quo", "avg_satisfaction_end", "complaints", "recovery_rate"):
+    for key in (
+        "customers_start",
+        "active_end",
+        "churned",
+        "retention_rate",
+        "revenue",
+        "gross_margin",
+        "service_cost",
+        "profit",
+        "npv",
+        "customer_equity_end",
+        "roi_vs_status_quo",
+        "avg_satisfaction_end",
+        "complaints",
+        "recovery_rate",
+    ):
         val = out[key]
         print(f"{key:22s} {val:,.4f}" if isinstance(val, float) else f"{key:22s} {val}")
     if args.json:
@@ -240,19 +283,24 @@ def cmd_validate(args) -> int:
         raise InputError([Issue("", "cannot_read", {"path": path.name})], path.name) from None
     kind = args.kind
     if kind == "auto":
-        kind = "plan" if path.suffix.lower() == ".json" or b"allocations" in raw[:4096] and (
-            b"population" not in raw) else "case"
+        kind = (
+            "plan"
+            if path.suffix.lower() == ".json"
+            or (b"allocations" in raw[:4096] and (b"population" not in raw))
+            else "case"
+        )
     if kind == "plan":
-        plan = load_plan_bytes(raw, "json" if path.suffix.lower() == ".json" else "toml",
-                               path.name)
+        plan = load_plan_bytes(raw, "json" if path.suffix.lower() == ".json" else "toml", path.name)
         if args.case:
             from crmsim.segmentation import segment_for_case
 
             case = load_case(args.case)
-            pop = _population(argparse.Namespace(customers=2000, seed=args.seed,
-                                                 lang=args.lang), case)
-            seg = segment_for_case(pop.customers, plan.segmentation.method,
-                                   plan.segmentation.params, case, args.seed)
+            pop = _population(
+                argparse.Namespace(customers=2000, seed=args.seed, lang=args.lang), case
+            )
+            seg = segment_for_case(
+                pop.customers, plan.segmentation.method, plan.segmentation.params, case, args.seed
+            )
             validate_plan(plan, seg.names, case)
         print(t("cli.valid_plan", args.lang, name=plan.name))
         return 0
@@ -267,9 +315,18 @@ def cmd_validate(args) -> int:
     for row in calibration_report(case, n, args.seed):
         ok &= row["met"]
         status = t("cli.target_met" if row["met"] else "cli.target_missed", args.lang)
-        print("  " + t("cli.target_line", args.lang, status=status,
-                       name=t(f"target.{row['name']}", args.lang), value=f"{row['value']:.4f}",
-                       low=f"{row['low']:.4f}", high=f"{row['high']:.4f}"))
+        print(
+            "  "
+            + t(
+                "cli.target_line",
+                args.lang,
+                status=status,
+                name=t(f"target.{row['name']}", args.lang),
+                value=f"{row['value']:.4f}",
+                low=f"{row['low']:.4f}",
+                high=f"{row['high']:.4f}",
+            )
+        )
     return 0 if ok else 1
 
 
@@ -278,8 +335,9 @@ def cmd_bench(args) -> int:
 
     log = (lambda msg: print(msg, file=sys.stderr)) if args.json == "-" else print
     if args.quick:
-        result = bench.run(sizes=(2_000, 10_000), reference_n=300, reference_months=12,
-                           repeats=1, log=log)
+        result = bench.run(
+            sizes=(2_000, 10_000), reference_n=300, reference_months=12, repeats=1, log=log
+        )
     else:
         print(t("cli.bench_title", args.lang, machine=bench.machine()), file=sys.stderr)
         result = bench.run(log=log)
@@ -290,9 +348,15 @@ def cmd_bench(args) -> int:
     return 0
 
 
-COMMANDS = {"cases": cmd_cases, "generate": cmd_generate, "segment": cmd_segment,
-            "simulate": cmd_simulate, "compare": cmd_compare, "validate": cmd_validate,
-            "bench": cmd_bench}
+COMMANDS = {
+    "cases": cmd_cases,
+    "generate": cmd_generate,
+    "segment": cmd_segment,
+    "simulate": cmd_simulate,
+    "compare": cmd_compare,
+    "validate": cmd_validate,
+    "bench": cmd_bench,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,8 +366,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
-        head = t("cli.invalid_file", args.lang, source=exc.source) if exc.source else t(
-            "cli.error", args.lang) + ":"
+        head = (
+            t("cli.invalid_file", args.lang, source=exc.source)
+            if exc.source
+            else t("cli.error", args.lang) + ":"
+        )
         print(head, file=sys.stderr)
         for line in exc.report(args.lang).splitlines():
             print("  - " + line, file=sys.stderr)

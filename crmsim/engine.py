@@ -1,8 +1,9 @@
 """The vectorised month-by-month lifecycle engine (DESIGN §3.3, §3.4, §4).
 
 Loop over months only; inside a month, numpy over customer slots in fixed blocks of
-``rng.BLOCK`` slots. A block is the unit of random draws (slot ``i`` sees the same luck under every plan:
-common random numbers) and of work: partial sums of each block are added in block order.
+``rng.BLOCK`` slots. A block is the unit of random draws (slot ``i`` sees the same luck under
+every plan: common random numbers) and of work: partial sums of each block are added in block
+order.
 (Running blocks on two threads was measured slower: gathers, bincounts and boolean indexing
 hold the GIL.)
 
@@ -36,8 +37,18 @@ EXPLORE, FORM, STABLE, DECLINE, CHURNED, INACTIVE = 0, 1, 2, 3, 4, 5
 N_STAGES = 5  # exploration, formation, stability, decline, churned
 STAGE_NAMES = ("exploration", "formation", "stability", "decline", "churned")
 L_CARE, L_REC, L_X, L_KAM, L_RW, L_DISC = range(len(LEVERS))
-HAZARD_TERMS = ("frailty", "loyalty", "satisfaction", "grievance", "lock_in", "key_account",
-                "stage", "tenure", "discount", "events")
+HAZARD_TERMS = (
+    "frailty",
+    "loyalty",
+    "satisfaction",
+    "grievance",
+    "lock_in",
+    "key_account",
+    "stage",
+    "tenure",
+    "discount",
+    "events",
+)
 SAMPLE_SIZE = 2000
 PROSPECT_BLOCK = 4096
 SAT_BINS = 20
@@ -60,8 +71,14 @@ class CompiledPlan:
     value: np.ndarray  # observed value used to rank customers for key-account coverage
 
 
-def compile_plan(plan: Plan, segments: list[str], labels: np.ndarray, value: np.ndarray,
-                 new_segment: str | None = None, scale: float = 1.0) -> CompiledPlan:
+def compile_plan(
+    plan: Plan,
+    segments: list[str],
+    labels: np.ndarray,
+    value: np.ndarray,
+    new_segment: str | None = None,
+    scale: float = 1.0,
+) -> CompiledPlan:
     """Resolve a plan against segment labels; segments without an allocation get nothing.
 
     Plan money is written for the case's reference population size; ``scale`` (actual size /
@@ -75,8 +92,15 @@ def compile_plan(plan: Plan, segments: list[str], labels: np.ndarray, value: np.
     lev[:, [L_CARE, L_REC, L_X, L_KAM]] *= scale
     acq = np.array([plan.acquisition.get(ch, 0.0) for ch in CHANNELS]) * scale
     target = plan.new_customer_segment or new_segment or segments[-1]
-    return CompiledPlan(plan.name, list(segments), np.asarray(labels, dtype=np.int16), lev, acq,
-                        index.get(target, len(segments) - 1), np.asarray(value, dtype=np.float64))
+    return CompiledPlan(
+        plan.name,
+        list(segments),
+        np.asarray(labels, dtype=np.int16),
+        lev,
+        acq,
+        index.get(target, len(segments) - 1),
+        np.asarray(value, dtype=np.float64),
+    )
 
 
 @dataclass
@@ -114,8 +138,15 @@ def versions() -> dict[str, str]:
 
 def event_modifiers(case: Case, month: int | None) -> dict[str, float]:
     """Parameter changes in force in ``month`` from the case's dated events (None: no events)."""
-    mods = {"hazard_shift": 0.0, "key_hazard_shift": 0.0, "p_fail": case.model.p_fail,
-            "quality_shift": 0.0, "value_shift": 0.0, "wallet_mult": 1.0, "kam_capacity": 1.0}
+    mods = {
+        "hazard_shift": 0.0,
+        "key_hazard_shift": 0.0,
+        "p_fail": case.model.p_fail,
+        "quality_shift": 0.0,
+        "value_shift": 0.0,
+        "wallet_mult": 1.0,
+        "kam_capacity": 1.0,
+    }
     for ev in case.events if month is not None else ():
         if ev.active(month):
             old = mods[ev.param]
@@ -131,8 +162,13 @@ def buy_probability(rate: np.ndarray, stage: np.ndarray, stage_spend: np.ndarray
     return (1 - np.exp(-rate * stage_spend[stage])).astype(F32)
 
 
-def initial_state(hidden: dict[str, np.ndarray], tenure: np.ndarray, case: Case,
-                  gen: np.random.Generator, entry: np.ndarray) -> dict[str, np.ndarray]:
+def initial_state(
+    hidden: dict[str, np.ndarray],
+    tenure: np.ndarray,
+    case: Case,
+    gen: np.random.Generator,
+    entry: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Dynamic state at the start of the status-quo history (``entry > 0``: not yet a customer)."""
     mp = case.model
     n = len(tenure)
@@ -146,11 +182,18 @@ def initial_state(hidden: dict[str, np.ndarray], tenure: np.ndarray, case: Case,
     stage_spend = _stage_spend(case)
     spend = hidden["wallet"] * hidden["sow0"] * stage_spend[stage]
     return {
-        "S": sat, "L": loy, "E": hidden["expectation0"].copy(), "C": np.zeros(n, F32),
-        "G": np.zeros(n, F32), "pref": np.ones(n, F32), "sow": hidden["sow0"].copy(),
+        "S": sat,
+        "L": loy,
+        "E": hidden["expectation0"].copy(),
+        "C": np.zeros(n, F32),
+        "G": np.zeros(n, F32),
+        "pref": np.ones(n, F32),
+        "sow": hidden["sow0"].copy(),
         "spend_mean": spend.astype(F32),
         "tenure": np.clip(tenure, 0, MAX_TENURE).astype(np.int16),
-        "stage": stage, "dwell": np.full(n, 2, np.int16), "complaints": np.zeros(n, np.int16),
+        "stage": stage,
+        "dwell": np.full(n, 2, np.int16),
+        "complaints": np.zeros(n, np.int16),
         "bought": np.zeros(n, bool),
         "q_buy": buy_probability(hidden["purchase_rate"], stage, stage_spend),
     }
@@ -193,10 +236,22 @@ class _Failures:
 class _Run:
     """One run's arrays and accumulators; ``step`` advances one month."""
 
-    def __init__(self, case: Case, hidden: dict[str, np.ndarray], state: dict[str, np.ndarray],
-                 cp: CompiledPlan, seg: np.ndarray, seed: int, months: int, phase: int,
-                 history: bool, entry: np.ndarray, order: np.ndarray, n_initial: int,
-                 man_u: np.ndarray | None):
+    def __init__(
+        self,
+        case: Case,
+        hidden: dict[str, np.ndarray],
+        state: dict[str, np.ndarray],
+        cp: CompiledPlan,
+        seg: np.ndarray,
+        seed: int,
+        months: int,
+        phase: int,
+        history: bool,
+        entry: np.ndarray,
+        order: np.ndarray,
+        n_initial: int,
+        man_u: np.ndarray | None,
+    ):
         mp = case.model
         self.case, self.mp, self.cp = case, mp, cp
         self.h, self.st = hidden, state
@@ -258,8 +313,9 @@ class _Run:
         st["bought"][idx] = False
         st["pref"][idx] = 1.0 - self.cp.levers[self.seg[idx], L_DISC]
         st["spend_mean"][idx] = h["wallet"][idx] * h["sow0"][idx] * self.stage_spend[EXPLORE]
-        st["q_buy"][idx] = buy_probability(h["purchase_rate"][idx], st["stage"][idx],
-                                           self.stage_spend)
+        st["q_buy"][idx] = buy_probability(
+            h["purchase_rate"][idx], st["stage"][idx], self.stage_spend
+        )
         self.entry[idx] = t
 
     def _acquire(self, t: int) -> np.ndarray:
@@ -270,8 +326,9 @@ class _Run:
         acq = self.case.acquisition
         costs = np.array([acq[ch].cost if ch in acq else np.inf for ch in CHANNELS])
         mult = np.ones(len(CHANNELS))
-        mult[CHANNELS.index("referral")] = min(self.mp.referral_max_mult,
-                                               self.prev_affection / self.mp.referral_affection)
+        mult[CHANNELS.index("referral")] = min(
+            self.mp.referral_max_mult, self.prev_affection / self.mp.referral_affection
+        )
         self.acq_carry += np.where(np.isfinite(costs), self.cp.acquisition / costs, 0.0) * mult
         got = np.floor(self.acq_carry + 1e-9).astype(np.int64)
         self.acq_carry -= got
@@ -284,7 +341,7 @@ class _Run:
                 continue
             sl = slice(self.next_slot, self.next_slot + int(k))
             self.next_slot += int(k)
-            bad = self.man_u[sl.start - self.n0:sl.stop - self.n0] >= acq[CHANNELS[ci]].man
+            bad = self.man_u[sl.start - self.n0 : sl.stop - self.n0] >= acq[CHANNELS[ci]].man
             h["wallet"][sl] *= np.where(bad, F32(MAN_WALLET), F32(1))
             h["logit_theta"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
             h["logit_base"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
@@ -310,25 +367,36 @@ class _Run:
         safe = np.maximum(n_seg, 1.0)
         u_care = lev[:, L_CARE] / safe / costs.care
         u_x = lev[:, L_X] / safe / costs.cross_sell
-        fatigue = mp.fatigue * (np.maximum(u_care - mp.fatigue_dose, 0) ** 2
-                                + np.maximum(u_x - mp.fatigue_dose, 0) ** 2)
+        fatigue = mp.fatigue * (
+            np.maximum(u_care - mp.fatigue_dose, 0) ** 2 + np.maximum(u_x - mp.fatigue_dose, 0) ** 2
+        )
         capacity = lev[:, L_KAM] * 2 * costs.kam_accounts * mods["kam_capacity"]
         self._coverage(active, capacity)
         covered = np.minimum(n_seg, np.floor(capacity))
-        u_kam = np.where(covered > 0, lev[:, L_KAM] * costs.kam_accounts * mods["kam_capacity"]
-                         / np.maximum(covered, 1.0), 0.0)
+        u_kam = np.where(
+            covered > 0,
+            lev[:, L_KAM] * costs.kam_accounts * mods["kam_capacity"] / np.maximum(covered, 1.0),
+            0.0,
+        )
         disc = lev[:, L_DISC]
         noise_lo = mp.quality_noise * math.sqrt(3.0)
         return _SegMonth(
-            n=n_seg, g_care=(1 - np.exp(-u_care)).astype(F32), g_x=(1 - np.exp(-u_x)).astype(F32),
+            n=n_seg,
+            g_care=(1 - np.exp(-u_care)).astype(F32),
+            g_x=(1 - np.exp(-u_x)).astype(F32),
             g_rw=(1 - np.exp(-lev[:, L_RW] / costs.rewards_ref)).astype(F32),
             hill=(u_kam**2 / (1 + u_kam**2)).astype(F32),
             q0=(mp.quality_base + mods["quality_shift"] - fatigue - noise_lo).astype(F32),
             disc=disc.astype(F32),
-            h_disc=(-mp.h_discount * np.minimum(disc, mp.deep_discount)
-                    + mp.h_deep_discount * (disc > mp.deep_discount)).astype(F32),
-            rw_rate=lev[:, L_RW].astype(F32), any_x=bool((lev[:, L_X] > 0).any()),
-            any_kam=bool(self.covered.any()), any_rw=bool((lev[:, L_RW] > 0).any()))
+            h_disc=(
+                -mp.h_discount * np.minimum(disc, mp.deep_discount)
+                + mp.h_deep_discount * (disc > mp.deep_discount)
+            ).astype(F32),
+            rw_rate=lev[:, L_RW].astype(F32),
+            any_x=bool((lev[:, L_X] > 0).any()),
+            any_kam=bool(self.covered.any()),
+            any_rw=bool((lev[:, L_RW] > 0).any()),
+        )
 
     # -- the month ----------------------------------------------------------------------
     def step(self, t: int) -> None:
@@ -340,8 +408,10 @@ class _Run:
         acquired = self._acquire(t)
         stage0 = st["stage"].copy()
         sp = self._segment_month(stage0 < CHURNED, mods)
-        uni = [self.streams.uniforms(self.phase, t, k, sl.stop - sl.start)
-               for k, sl in enumerate(self.blocks)]
+        uni = [
+            self.streams.uniforms(self.phase, t, k, sl.stop - sl.start)
+            for k, sl in enumerate(self.blocks)
+        ]
         fails = [self._phase_a(sl, u, sp, mods) for sl, u in zip(self.blocks, uni, strict=True)]
         k_seg = np.zeros(self.S)
         for sl, fa in zip(self.blocks, fails, strict=True):
@@ -349,10 +419,15 @@ class _Run:
         per_complaint = lev[:, L_REC] / np.maximum(k_seg, 1.0) / costs.recovery
         sp.b_rel = per_complaint.astype(F32)
         sp.fast = (1 - np.exp(-per_complaint)).astype(F32)
-        parts = [self._phase_b(sl, u, sp, mods, t, fa)
-                 for sl, u, fa in zip(self.blocks, uni, fails, strict=True)]
-        agg = {k: sum(p[k] for p in parts if p is not None) for k in parts[0]} if any(
-            p is not None for p in parts) else None
+        parts = [
+            self._phase_b(sl, u, sp, mods, t, fa)
+            for sl, u, fa in zip(self.blocks, uni, fails, strict=True)
+        ]
+        agg = (
+            {k: sum(p[k] for p in parts if p is not None) for k in parts[0]}
+            if any(p is not None for p in parts)
+            else None
+        )
         if agg is None:
             agg = _empty_parts(self.S)
         self.transitions[t - 1, :4] = agg["transitions"].reshape(6, 6)[:4, :N_STAGES]
@@ -361,8 +436,11 @@ class _Run:
         self._record_cohorts(t)
         alive = max(agg["alive_total"], 1.0)
         self.prev_affection = agg["affection"] / alive
-        levers_cost = np.where(sp.n > 0, lev[:, L_CARE] + lev[:, L_REC] + lev[:, L_X]
-                               + lev[:, L_KAM] * costs.kam_salary, 0.0)
+        levers_cost = np.where(
+            sp.n > 0,
+            lev[:, L_CARE] + lev[:, L_REC] + lev[:, L_X] + lev[:, L_KAM] * costs.kam_salary,
+            0.0,
+        )
         acq_cost = 0.0 if self.history else float(self.cp.acquisition.sum())
         self._record(t, agg, sp.n, levers_cost, acq_cost, acquired)
         if self.sample_idx.size:
@@ -378,15 +456,19 @@ class _Run:
         uf = u[rngs.U_FAIL, :n]
         idx = np.flatnonzero((uf < p_f) & (st["stage"][sl] < CHURNED))
         major = uf[idx] < F32(mp.major_share) * p_f[idx]
-        x = (F32(mp.voice_intercept) + F32(mp.voice_sat) * (F32(0.6) - st["S"][sl][idx])
-             + F32(mp.voice_major) * major)
+        x = (
+            F32(mp.voice_intercept)
+            + F32(mp.voice_sat) * (F32(0.6) - st["S"][sl][idx])
+            + F32(mp.voice_major) * major
+        )
         p_voice = h["voice"][sl][idx] / (1 + np.exp(-x))
         uv = u[rngs.U_VOICE, :n][idx]
         complain = uv < p_voice
         return _Failures(idx, major, complain, uv / np.maximum(p_voice, F32(1e-12)))
 
-    def _phase_b(self, sl: slice, u: np.ndarray, sp: _SegMonth, mods: dict, t: int,
-                 fa: _Failures) -> dict | None:
+    def _phase_b(
+        self, sl: slice, u: np.ndarray, sp: _SegMonth, mods: dict, t: int, fa: _Failures
+    ) -> dict | None:
         """Value, complaint outcomes, satisfaction, loyalty, spending, churn and stages.
 
         State of slots that are not active (churned, or prospects not yet acquired) may drift
@@ -411,8 +493,8 @@ class _Run:
             r_kam = h["beta"][L_KAM, sl] * np.where(self.covered[sl], sp.hill[seg], F32(0))
             q += F32(mp.q_kam) * r_kam
         if sp.any_x:
-            r_x = h["beta"][L_X, sl] * sp.g_x[seg] * (L > F32(0.3))
-            q += np.where(S >= F32(0.5), F32(mp.q_cross_sell), F32(-mp.cross_sell_annoy)) * r_x
+            r_x = h["beta"][L_X, sl] * sp.g_x[seg] * (F32(0.3) < L)
+            q += np.where(F32(0.5) <= S, F32(mp.q_cross_sell), F32(-mp.cross_sell_annoy)) * r_x
         if fl.size:
             q[fl] -= F32(mp.q_fail)
         v = q
@@ -423,16 +505,23 @@ class _Run:
             d = sp.disc[seg]
             p_now = 1 - d
             pref = st["pref"][sl]
-            v += F32(mp.price_weight) * h["price_sens"][sl] * h["beta"][L_DISC, sl] * (
-                (pref - p_now) / pref)
+            v += (
+                F32(mp.price_weight)
+                * h["price_sens"][sl]
+                * h["beta"][L_DISC, sl]
+                * ((pref - p_now) / pref)
+            )
             pref += F32(mp.ref_price_speed) * (p_now - pref)
         if sp.any_rw:
             r_rw = h["beta"][L_RW, sl] * sp.g_rw[seg]
             v += F32(mp.rewards_value) * r_rw
         # 4. Satisfaction: expectation–disconfirmation, losses weigh double.
         dis = v - E
-        s_new = (F32(mp.sat_intercept - 0.6 * mp.sat_value) + F32(mp.sat_value) * v
-                 + F32(mp.sat_disconfirm) * dis)
+        s_new = (
+            F32(mp.sat_intercept - 0.6 * mp.sat_value)
+            + F32(mp.sat_value) * v
+            + F32(mp.sat_disconfirm) * dis
+        )
         s_new += F32(mp.sat_disconfirm * (mp.loss_aversion - 1)) * np.minimum(dis, F32(0))
         np.clip(s_new, 0, 1, out=s_new)
         s_new *= F32(1 - mp.sat_memory)
@@ -502,8 +591,11 @@ class _Run:
         churn = (u[rngs.U_CHURN, :n] < hz) & active if not self.history else np.zeros(n, bool)
         # Money.
         revenue = spend * p_now if p_now is not None else spend
-        gm = spend * (F32(case.population.margin_rate) - d) if d is not None else (
-            spend * F32(case.population.margin_rate))
+        gm = (
+            spend * (F32(case.population.margin_rate) - d)
+            if d is not None
+            else (spend * F32(case.population.margin_rate))
+        )
         rewards = sp.rw_rate[seg] * revenue if sp.any_rw else None
         # 10. Stages, each move after a minimum dwell.
         dwell = st["dwell"][sl]
@@ -516,8 +608,9 @@ class _Run:
         dwell[changed] = 0
         st["stage"][sl] = new
         st["bought"][sl][changed] = False
-        st["q_buy"][sl][changed] = buy_probability(h["purchase_rate"][sl][changed], new[changed],
-                                                   self.stage_spend)
+        st["q_buy"][sl][changed] = buy_probability(
+            h["purchase_rate"][sl][changed], new[changed], self.stage_spend
+        )
         # Per-customer accumulators.
         self.revenue[sl] += revenue
         margin = gm - rewards if rewards is not None else gm
@@ -534,15 +627,17 @@ class _Run:
             self.exit_sat[sl][left] = S[left]
         if self.sample_idx.size:
             self._capture(sl, left, outcomes, fl, L, S, G, r_kam, stage, tenure, d, mods)
-        return self._partials(sl, stage, new, left, revenue, gm if d is not None else None,
-                              rewards, S, L, outcomes)
+        return self._partials(
+            sl, stage, new, left, revenue, gm if d is not None else None, rewards, S, L, outcomes
+        )
 
     def _complaints(self, sl, seg, fl, fa: _Failures, sp: _SegMonth, s_new, G) -> dict:
         """Resolve complaints with the segment's budget per complaint; update S and grievance."""
         mp, st, h = self.mp, self.st, self.h
         segf = seg[fl]
         p_ok = F32(mp.recovery_floor) + F32(mp.recovery_gain) * (
-            1 - np.exp(-h["beta"][L_REC, sl][fl] * sp.b_rel[segf]))
+            1 - np.exp(-h["beta"][L_REC, sl][fl] * sp.b_rel[segf])
+        )
         comp = fa.complain
         resolved = comp & (fa.u_resolve < p_ok)
         fast = resolved & (fa.u_resolve < p_ok * sp.fast[segf])
@@ -552,18 +647,28 @@ class _Run:
         paradox = fast & ~fa.major & (complaints[fl] == 0)
         s = s_new[fl]
         s = np.where(paradox, np.minimum(s + F32(mp.recovery_lift), F32(1)), s)
-        s *= np.where(unresolved, F32(mp.unresolved_mult),
-                      np.where(silent, F32(mp.silent_mult), F32(1)))
+        s *= np.where(
+            unresolved, F32(mp.unresolved_mult), np.where(silent, F32(mp.silent_mult), F32(1))
+        )
         s_new[fl] = s
         sev = np.where(fa.major, F32(1), F32(mp.minor_severity))
-        G[fl] += sev * np.where(unresolved, F32(mp.grievance_unresolved),
-                                np.where(silent, F32(mp.grievance_silent),
-                                         F32(mp.grievance_resolved)))
+        G[fl] += sev * np.where(
+            unresolved,
+            F32(mp.grievance_unresolved),
+            np.where(silent, F32(mp.grievance_silent), F32(mp.grievance_resolved)),
+        )
         complaints[fl[comp]] += 1
-        code = np.where(resolved, OUTCOME_RESOLVED,
-                        np.where(unresolved, OUTCOME_UNRESOLVED, OUTCOME_SILENT)).astype(np.int8)
-        return {"seg": segf, "complain": comp, "resolved": resolved, "unresolved": unresolved,
-                "silent": silent, "code": code}
+        code = np.where(
+            resolved, OUTCOME_RESOLVED, np.where(unresolved, OUTCOME_UNRESOLVED, OUTCOME_SILENT)
+        ).astype(np.int8)
+        return {
+            "seg": segf,
+            "complain": comp,
+            "resolved": resolved,
+            "unresolved": unresolved,
+            "silent": silent,
+            "code": code,
+        }
 
     def _stage_hazard(self, mods: dict) -> np.ndarray:
         mp = self.mp
@@ -576,15 +681,15 @@ class _Run:
         bought |= buy
         can = active & (dwell >= mp.min_dwell)
         new = stage.copy()
-        low = (S < F32(mp.decline_sat)) | (L < F32(mp.decline_loyalty))
+        low = (F32(mp.decline_sat) > S) | (F32(mp.decline_loyalty) > L)
         low |= expected < F32(mp.decline_spend) * st["spend_mean"][sl]
         ripe = can & (stage == EXPLORE) & bought & (tenure + 1 >= mp.explore_months)
         new[ripe] = FORM
-        up = can & (stage == FORM) & (L > F32(mp.stable_loyalty)) & (S > F32(mp.stable_sat))
+        up = can & (stage == FORM) & (F32(mp.stable_loyalty) < L) & (F32(mp.stable_sat) < S)
         new[up] = STABLE
         down = can & ((stage == FORM) | (stage == STABLE)) & low
         new[down] = DECLINE
-        back = can & (stage == DECLINE) & (S > F32(mp.recover_sat)) & (L > F32(mp.recover_loyalty))
+        back = can & (stage == DECLINE) & (F32(mp.recover_sat) < S) & (F32(mp.recover_loyalty) < L)
         new[back] = FORM
         return new
 
@@ -600,10 +705,14 @@ class _Run:
         out = {
             "count": np.bincount(key, minlength=cols),
             "revenue": rev,
-            "gm": (np.bincount(key, gm, minlength=cols) if gm is not None
-                   else rev * self.case.population.margin_rate),
-            "rewards": (np.bincount(key, rewards, minlength=cols) if rewards is not None
-                        else np.zeros(cols)),
+            "gm": (
+                np.bincount(key, gm, minlength=cols)
+                if gm is not None
+                else rev * self.case.population.margin_rate
+            ),
+            "rewards": (
+                np.bincount(key, rewards, minlength=cols) if rewards is not None else np.zeros(cols)
+            ),
             "sat": np.bincount(key, S, minlength=cols) - np.bincount(gone, S[left], minlength=cols),
             "loy": np.bincount(key, L, minlength=cols) - np.bincount(gone, L[left], minlength=cols),
             "churned": np.bincount(gone, minlength=cols),
@@ -618,8 +727,11 @@ class _Run:
         hist[SAT_BINS - 1] += hist[SAT_BINS]  # S == 1 belongs to the top bin
         out["sat_hist"] = hist[:SAT_BINS]
         for k in ("complain", "resolved", "unresolved", "silent"):
-            out[k] = (np.bincount(oc["seg"][oc[k]], minlength=self.S) if oc is not None
-                      else np.zeros(self.S))
+            out[k] = (
+                np.bincount(oc["seg"][oc[k]], minlength=self.S)
+                if oc is not None
+                else np.zeros(self.S)
+            )
         out["failures"] = float(oc["seg"].size) if oc is not None else 0.0
         return out
 
@@ -631,12 +743,13 @@ class _Run:
 
     def _record_cohorts(self, t: int) -> None:
         stage = self.st["stage"]
-        self.cohorts[0, t] = int(np.count_nonzero(stage[:self.n0] < CHURNED))
+        self.cohorts[0, t] = int(np.count_nonzero(stage[: self.n0] < CHURNED))
         if self.next_slot > self.n0:
             late = slice(self.n0, self.next_slot)
             alive = stage[late] < CHURNED
-            self.cohorts[1:, t] = np.bincount(self.entry[late][alive].astype(np.intp),
-                                              minlength=self.months + 1)[1:self.months + 1]
+            self.cohorts[1:, t] = np.bincount(
+                self.entry[late][alive].astype(np.intp), minlength=self.months + 1
+            )[1 : self.months + 1]
 
     def _record(self, t, agg, n_seg, levers_cost, acq_cost, acquired) -> None:
         def by_seg(k):
@@ -649,29 +762,47 @@ class _Run:
         service = levers_cost + rewards
         cols = {k: by_seg(k) for k in ("count", "churned", "revenue", "gm", "sat", "loy")}
         for s in range(self.S):
-            self.seg_rows.append({
-                "month": t, "segment": self.cp.segments[s], "active_start": n_seg[s],
-                "active_end": cols["count"][s] - cols["churned"][s], "churned": cols["churned"][s],
-                "revenue": cols["revenue"][s], "gross_margin": cols["gm"][s],
-                "service_cost": service[s], "complaints": agg["complain"][s],
-                "resolved": agg["resolved"][s], "sat_sum": cols["sat"][s],
-                "loyalty_sum": cols["loy"][s]})
+            self.seg_rows.append(
+                {
+                    "month": t,
+                    "segment": self.cp.segments[s],
+                    "active_start": n_seg[s],
+                    "active_end": cols["count"][s] - cols["churned"][s],
+                    "churned": cols["churned"][s],
+                    "revenue": cols["revenue"][s],
+                    "gross_margin": cols["gm"][s],
+                    "service_cost": service[s],
+                    "complaints": agg["complain"][s],
+                    "resolved": agg["resolved"][s],
+                    "sat_sum": cols["sat"][s],
+                    "loyalty_sum": cols["loy"][s],
+                }
+            )
         st_n, st_rev = by_stage("count"), by_stage("revenue")
         st_margin = by_stage("gm") - by_stage("rewards")
         for k in range(4):
             self.stage_rows.append([t, k, st_n[k], st_rev[k], st_margin[k]])
         alive = max(agg["alive_total"], 1.0)
         row = {
-            "month": t, "active_start": float(n_seg.sum()), "new": float(acquired.sum()),
-            "active_end": agg["alive_total"], "churned": float(cols["churned"].sum()),
-            "revenue": float(cols["revenue"].sum()), "gross_margin": float(cols["gm"].sum()),
-            "lever_cost": float(levers_cost.sum()), "rewards_cost": float(rewards.sum()),
-            "acquisition_cost": acq_cost, "failures": agg["failures"],
-            "complaints": float(agg["complain"].sum()), "resolved": float(agg["resolved"].sum()),
-            "unresolved": float(agg["unresolved"].sum()), "silent": float(agg["silent"].sum()),
+            "month": t,
+            "active_start": float(n_seg.sum()),
+            "new": float(acquired.sum()),
+            "active_end": agg["alive_total"],
+            "churned": float(cols["churned"].sum()),
+            "revenue": float(cols["revenue"].sum()),
+            "gross_margin": float(cols["gm"].sum()),
+            "lever_cost": float(levers_cost.sum()),
+            "rewards_cost": float(rewards.sum()),
+            "acquisition_cost": acq_cost,
+            "failures": agg["failures"],
+            "complaints": float(agg["complain"].sum()),
+            "resolved": float(agg["resolved"].sum()),
+            "unresolved": float(agg["unresolved"].sum()),
+            "silent": float(agg["silent"].sum()),
             "avg_satisfaction": float(cols["sat"].sum()) / alive,
             "avg_loyalty": float(cols["loy"].sum()) / alive,
-            "affection_share": agg["affection"] / alive, "defection_share": agg["defection"] / alive,
+            "affection_share": agg["affection"] / alive,
+            "defection_share": agg["defection"] / alive,
         }
         for ch, k in zip(CHANNELS, acquired, strict=True):
             row[f"new_{ch}"] = float(k)
@@ -716,21 +847,28 @@ class _Run:
         mp, h = self.mp, self.h
         jj = j[gone]
         g = sl.start + jj
-        terms = np.column_stack([
-            h["logit_theta"][g], -mp.h_loyalty * (L[jj] - 0.5), -mp.h_sat * (S[jj] - 0.6),
-            mp.h_grievance * G[jj], -mp.h_lockin * self.st["C"][g],
-            -mp.h_kam * r_kam[jj] if r_kam is not None else np.zeros(jj.size),
-            self._stage_hazard({"hazard_shift": 0.0})[stage[jj]],
-            -self.log_tenure[tenure[jj] - 1],
-            self._discount_term(d[jj]) if d is not None else np.zeros(jj.size),
-            np.full(jj.size, mods["hazard_shift"]) + mods["key_hazard_shift"] * h["key_resp"][g],
-        ])
+        terms = np.column_stack(
+            [
+                h["logit_theta"][g],
+                -mp.h_loyalty * (L[jj] - 0.5),
+                -mp.h_sat * (S[jj] - 0.6),
+                mp.h_grievance * G[jj],
+                -mp.h_lockin * self.st["C"][g],
+                -mp.h_kam * r_kam[jj] if r_kam is not None else np.zeros(jj.size),
+                self._stage_hazard({"hazard_shift": 0.0})[stage[jj]],
+                -self.log_tenure[tenure[jj] - 1],
+                self._discount_term(d[jj]) if d is not None else np.zeros(jj.size),
+                np.full(jj.size, mods["hazard_shift"])
+                + mods["key_hazard_shift"] * h["key_resp"][g],
+            ]
+        )
         self.sample["terms"][lo:hi][gone] = terms
 
     def _discount_term(self, d: np.ndarray) -> np.ndarray:
         mp = self.mp
         return -mp.h_discount * np.minimum(d, mp.deep_discount) + mp.h_deep_discount * (
-            d > mp.deep_discount)
+            d > mp.deep_discount
+        )
 
     def _record_sample(self, t: int) -> None:
         idx, st, k = self.sample_idx, self.st, t - 1
@@ -739,17 +877,25 @@ class _Run:
         self.sample["L"][k] = np.where(live, st["L"][idx], np.nan)
         self.sample["G"][k] = np.where(live, st["G"][idx], np.nan)
         self.sample["revenue"][k] = self.revenue[idx]  # cumulative; the UI takes differences
-        self.sample["stage"][k] = np.where(live | (self.churn_month[idx] > 0),
-                                           st["stage"][idx], -1)
+        self.sample["stage"][k] = np.where(live | (self.churn_month[idx] > 0), st["stage"][idx], -1)
         self.sample["complaint"][k] = np.where(live, self.sample_code, 0)
 
 
 def _empty_parts(n_seg: int) -> dict:
     cols = n_seg * 6
-    out = {k: np.zeros(cols) for k in ("count", "revenue", "gm", "rewards", "sat", "loy",
-                                       "churned")}
-    out.update({"transitions": np.zeros(36), "alive_total": 0.0, "affection": 0.0,
-                "defection": 0.0, "sat_hist": np.zeros(SAT_BINS), "failures": 0.0})
+    out = {
+        k: np.zeros(cols) for k in ("count", "revenue", "gm", "rewards", "sat", "loy", "churned")
+    }
+    out.update(
+        {
+            "transitions": np.zeros(36),
+            "alive_total": 0.0,
+            "affection": 0.0,
+            "defection": 0.0,
+            "sat_hist": np.zeros(SAT_BINS),
+            "failures": 0.0,
+        }
+    )
     out.update({k: np.zeros(n_seg) for k in ("complain", "resolved", "unresolved", "silent")})
     return out
 
@@ -780,7 +926,7 @@ def prospect_capacity(case: Case, plan_acq: np.ndarray, months: int) -> int:
         if money > 0 and ch in case.acquisition:
             mult = case.model.referral_max_mult if ch == "referral" else 1.0
             per_month += money / case.acquisition[ch].cost * max(mult, 1.0)
-    return int(math.ceil(per_month * months)) + (len(CHANNELS) if per_month else 0)
+    return math.ceil(per_month * months) + (len(CHANNELS) if per_month else 0)
 
 
 def run_history(pop, case: Case, months: int, seed: int) -> dict:
@@ -798,10 +944,16 @@ def run_history(pop, case: Case, months: int, seed: int) -> dict:
     tenure0 = np.maximum(tenure_end - months, 0)
     state = initial_state(hidden, tenure0, case, rngs.stream(seed, rngs.POPULATION, 99), entry)
     frame = provisional_frame(pop.customers, hidden)
-    seg = segment(frame, case.status_quo.segmentation.method, case.status_quo.segmentation.params,
-                  seed=seed)
-    cp = compile_plan(case.status_quo, seg.names, seg.labels, frame["monetary"].to_numpy(),
-                      scale=n / case.population.customers)
+    seg = segment(
+        frame, case.status_quo.segmentation.method, case.status_quo.segmentation.params, seed=seed
+    )
+    cp = compile_plan(
+        case.status_quo,
+        seg.names,
+        seg.labels,
+        frame["monetary"].to_numpy(),
+        scale=n / case.population.customers,
+    )
     order = np.lexsort((-cp.value, cp.seg)).astype(np.int64)
     state["pref"][:] = 1 - cp.levers[cp.seg, L_DISC].astype(F32)
     run = _Run(case, hidden, state, cp, cp.seg, seed, months, 1, True, entry, order, n, None)
@@ -813,16 +965,25 @@ def run_history(pop, case: Case, months: int, seed: int) -> dict:
     active_months = np.clip(months + 1 - np.maximum(entry, 1), 0, months).astype(np.float64)
     recency = np.where(run.last_buy >= 0, months - run.last_buy, months).astype(np.int32)
     observed = {
-        "recency": recency, "frequency": run.buys.astype(np.int32),
+        "recency": recency,
+        "frequency": run.buys.astype(np.int32),
         "monetary": np.round(run.revenue / np.maximum(active_months, 1), 2),
-        "revenue": np.round(run.revenue, 2), "complaints": state["complaints"].astype(np.int32),
+        "revenue": np.round(run.revenue, 2),
+        "complaints": state["complaints"].astype(np.int32),
     }
     return {"state": state, "observed": observed}
 
 
-def simulate(pop, case: Case, plan: Plan, months: int | None = None, seed: int | None = None,
-             segmentation=None, sample_size: int = SAMPLE_SIZE,
-             progress: Callable[[int, int], None] | None = None) -> SimResult:
+def simulate(
+    pop,
+    case: Case,
+    plan: Plan,
+    months: int | None = None,
+    seed: int | None = None,
+    segmentation=None,
+    sample_size: int = SAMPLE_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimResult:
     """Run ``plan`` on ``pop`` for ``months`` under ``case``; the same seed gives the same luck.
 
     ``segmentation`` (a ``segmentation.Segmentation``) is computed from the plan's method when
@@ -833,11 +994,17 @@ def simulate(pop, case: Case, plan: Plan, months: int | None = None, seed: int |
     months = case.months if months is None else int(months)
     seed = pop.seed if seed is None else int(seed)
     if segmentation is None:
-        segmentation = segment_for_case(pop.customers, plan.segmentation.method,
-                                        plan.segmentation.params, case, seed)
-    cp = compile_plan(plan, segmentation.names, segmentation.labels,
-                      pop.customers["monetary"].to_numpy(), segmentation.new_segment,
-                      scale=pop.n / case.population.customers)
+        segmentation = segment_for_case(
+            pop.customers, plan.segmentation.method, plan.segmentation.params, case, seed
+        )
+    cp = compile_plan(
+        plan,
+        segmentation.names,
+        segmentation.labels,
+        pop.customers["monetary"].to_numpy(),
+        segmentation.new_segment,
+        scale=pop.n / case.population.customers,
+    )
     n0 = pop.n
     hidden = {k: v.copy() for k, v in pop.hidden.items()}
     state = {k: v.copy() for k, v in pop.state.items()}
@@ -846,8 +1013,13 @@ def simulate(pop, case: Case, plan: Plan, months: int | None = None, seed: int |
     if cap:
         traits, man_u = prospect_traits(case, seed, cap)
         hidden = _concat(hidden, {k: traits[k] for k in hidden})
-        extra = initial_state(traits, np.zeros(cap), case, rngs.stream(seed, rngs.PROSPECTS, 2**31),
-                              np.ones(cap, np.int16))
+        extra = initial_state(
+            traits,
+            np.zeros(cap),
+            case,
+            rngs.stream(seed, rngs.PROSPECTS, 2**31),
+            np.ones(cap, np.int16),
+        )
         state = _concat(state, extra)
         seg = np.concatenate([seg, np.full(cap, cp.new_segment, np.int16)])
         entry = np.concatenate([entry, np.full(cap, months + 1, np.int16)])
@@ -862,33 +1034,70 @@ def simulate(pop, case: Case, plan: Plan, months: int | None = None, seed: int |
     return _result(run, case, pop, plan, seed, months, segmentation)
 
 
-def _result(run: _Run, case: Case, pop, plan: Plan, seed: int, months: int,
-            segmentation) -> SimResult:
-    by_stage = pd.DataFrame(run.stage_rows, columns=["month", "stage", "active", "revenue",
-                                                     "margin"])
+def _result(
+    run: _Run, case: Case, pop, plan: Plan, seed: int, months: int, segmentation
+) -> SimResult:
+    by_stage = pd.DataFrame(
+        run.stage_rows, columns=["month", "stage", "active", "revenue", "margin"]
+    )
     by_stage[["month", "stage"]] = by_stage[["month", "stage"]].astype(int)
     used = run.next_slot
     st = run.st
     churned = run.churn_month[:used] > 0
-    customers = pd.DataFrame({
-        "slot": np.arange(used), "segment": run.seg[:used].astype(np.int16),
-        "entry_month": run.entry[:used], "start_stage": run.start_stage[:used],
-        "end_stage": st["stage"][:used], "churn_month": run.churn_month[:used],
-        "revenue": run.revenue[:used], "margin": run.margin[:used],
-        "last_margin": np.where(churned, 0, run.month_margin[:used]),
-        "hazard": np.where(churned, np.nan, run.hazard[:used]),
-        "satisfaction": np.where(churned, run.exit_sat[:used], st["S"][:used]),
-        "complaints": st["complaints"][:used],
-    })
+    customers = pd.DataFrame(
+        {
+            "slot": np.arange(used),
+            "segment": run.seg[:used].astype(np.int16),
+            "entry_month": run.entry[:used],
+            "start_stage": run.start_stage[:used],
+            "end_stage": st["stage"][:used],
+            "churn_month": run.churn_month[:used],
+            "revenue": run.revenue[:used],
+            "margin": run.margin[:used],
+            "last_margin": np.where(churned, 0, run.month_margin[:used]),
+            "hazard": np.where(churned, np.nan, run.hazard[:used]),
+            "satisfaction": np.where(churned, run.exit_sat[:used], st["S"][:used]),
+            "complaints": st["complaints"][:used],
+        }
+    )
     sample = dict(run.sample)
     sample["slots"] = run.sample_idx
-    meta = {"seed": seed, "case_id": case.id, "case_version": case.version, "plan": plan.name,
-            "months": months, "customers": pop.n, "versions": versions(),
-            "segmentation": segmentation.method, "currency": case.currency,
-            "scale": pop.n / case.population.customers,
-            "events": [{"month": e.month, "kind": e.kind, "param": e.param,
-                        "title_zh": e.title.zh, "title_en": e.title.en}
-                       for e in case.events if e.month <= months]}
-    return SimResult(case.id, plan.name, seed, months, list(run.cp.segments),
-                     pd.DataFrame(run.rows), pd.DataFrame(run.seg_rows), by_stage,
-                     run.transitions, run.sat_hist, run.cohorts, customers, sample, meta)
+    meta = {
+        "seed": seed,
+        "case_id": case.id,
+        "case_version": case.version,
+        "plan": plan.name,
+        "months": months,
+        "customers": pop.n,
+        "versions": versions(),
+        "segmentation": segmentation.method,
+        "currency": case.currency,
+        "scale": pop.n / case.population.customers,
+        "events": [
+            {
+                "month": e.month,
+                "kind": e.kind,
+                "param": e.param,
+                "title_zh": e.title.zh,
+                "title_en": e.title.en,
+            }
+            for e in case.events
+            if e.month <= months
+        ],
+    }
+    return SimResult(
+        case.id,
+        plan.name,
+        seed,
+        months,
+        list(run.cp.segments),
+        pd.DataFrame(run.rows),
+        pd.DataFrame(run.seg_rows),
+        by_stage,
+        run.transitions,
+        run.sat_hist,
+        run.cohorts,
+        customers,
+        sample,
+        meta,
+    )

@@ -7,6 +7,7 @@ Every file a user hands in is checked before use (DESIGN §6). Problems are coll
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -78,7 +79,7 @@ def issues_from_pydantic(exc: ValidationError, prefix: str = "") -> list[Issue]:
     """Turn pydantic's errors into field-level issues with translatable messages."""
     out: list[Issue] = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "__root__")
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("__root__", "[key]"))
         if prefix:
             loc = f"{prefix}.{loc}" if loc else prefix
         etype = err.get("type", "")
@@ -96,6 +97,21 @@ def issues_from_pydantic(exc: ValidationError, prefix: str = "") -> list[Issue]:
             params["value"] = str(err["input"])[:60]
         out.append(Issue(loc, key, params))
     return out
+
+
+_TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+
+
+def toml_issue(exc: Exception) -> Issue:
+    """A TOML syntax error as an issue with the line it names (Python < 3.14 only says it in
+    the message)."""
+    text = str(exc)
+    line = getattr(exc, "lineno", None)
+    m = _TOML_POS.search(text)
+    if m:
+        line = line or int(m.group(1))
+        text = _TOML_POS.sub("", text)
+    return Issue("", "bad_toml", {"detail": text}, line)
 
 
 class IssueValue(ValueError):

@@ -12,9 +12,24 @@ import pandas as pd
 from crmsim.cases import Case
 from crmsim.engine import CHURNED, N_STAGES, SimResult
 
-KPI_KEYS = ("customers_start", "active_end", "churned", "retention_rate", "monthly_churn",
-            "revenue", "gross_margin", "service_cost", "profit", "npv", "customer_equity_end",
-            "score", "roi_vs_status_quo", "avg_satisfaction_end", "complaints", "recovery_rate")
+KPI_KEYS = (
+    "customers_start",
+    "active_end",
+    "churned",
+    "retention_rate",
+    "monthly_churn",
+    "revenue",
+    "gross_margin",
+    "service_cost",
+    "profit",
+    "npv",
+    "customer_equity_end",
+    "score",
+    "roi_vs_status_quo",
+    "avg_satisfaction_end",
+    "complaints",
+    "recovery_rate",
+)
 
 
 def _discounts(months: int, rate: float) -> np.ndarray:
@@ -99,19 +114,20 @@ def segment_summary(result: SimResult, case: Case) -> pd.DataFrame:
     g = bs.groupby("segment", sort=False)
     last = bs[bs["month"] == result.months].set_index("segment")
     cust = result.customers
-    start = np.bincount(cust["segment"][cust["entry_month"] == 0],
-                        minlength=len(result.segments))
-    out = pd.DataFrame({
-        "segment": result.segments,
-        "customers_start": start,
-        "active_end": last["active_end"].reindex(result.segments).to_numpy(),
-        "churned": g["churned"].sum().reindex(result.segments).to_numpy(),
-        "revenue": g["revenue"].sum().reindex(result.segments).to_numpy(),
-        "gross_margin": g["gross_margin"].sum().reindex(result.segments).to_numpy(),
-        "service_cost": g["service_cost"].sum().reindex(result.segments).to_numpy(),
-        "complaints": g["complaints"].sum().reindex(result.segments).to_numpy(),
-        "resolved": g["resolved"].sum().reindex(result.segments).to_numpy(),
-    })
+    start = np.bincount(cust["segment"][cust["entry_month"] == 0], minlength=len(result.segments))
+    out = pd.DataFrame(
+        {
+            "segment": result.segments,
+            "customers_start": start,
+            "active_end": last["active_end"].reindex(result.segments).to_numpy(),
+            "churned": g["churned"].sum().reindex(result.segments).to_numpy(),
+            "revenue": g["revenue"].sum().reindex(result.segments).to_numpy(),
+            "gross_margin": g["gross_margin"].sum().reindex(result.segments).to_numpy(),
+            "service_cost": g["service_cost"].sum().reindex(result.segments).to_numpy(),
+            "complaints": g["complaints"].sum().reindex(result.segments).to_numpy(),
+            "resolved": g["resolved"].sum().reindex(result.segments).to_numpy(),
+        }
+    )
     at_risk = g["active_start"].sum().reindex(result.segments).to_numpy()
     out["monthly_churn"] = np.where(at_risk > 0, out["churned"] / np.maximum(at_risk, 1), 0.0)
     out["profit"] = out["gross_margin"] - out["service_cost"]
@@ -135,15 +151,21 @@ def kaplan_meier(result: SimResult) -> pd.DataFrame:
         mask = c["segment"].to_numpy() == s
         dur, ev = duration[mask], churned[mask]
         horizon = result.months
-        deaths = np.bincount(dur[ev], minlength=horizon + 1)[:horizon + 1]
-        leaving = np.bincount(dur, minlength=horizon + 1)[:horizon + 1]
+        deaths = np.bincount(dur[ev], minlength=horizon + 1)[: horizon + 1]
+        leaving = np.bincount(dur, minlength=horizon + 1)[: horizon + 1]
         at_risk = mask.sum() - np.concatenate([[0], np.cumsum(leaving)[:-1]])
         hazard = np.where(at_risk > 0, deaths / np.maximum(at_risk, 1), 0.0)
         surv = np.cumprod(1 - hazard)
         surv[0] = 1.0
         for k in range(horizon + 1):
-            rows.append({"segment": name, "month": k, "survival": float(surv[k]),
-                         "at_risk": int(at_risk[k])})
+            rows.append(
+                {
+                    "segment": name,
+                    "month": k,
+                    "survival": float(surv[k]),
+                    "at_risk": int(at_risk[k]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -155,9 +177,14 @@ def cohort_table(result: SimResult) -> pd.DataFrame:
         if sizes[c] <= 0:
             continue
         for t in range(c, result.months + 1):
-            rows.append({"cohort": c, "month": t, "age": t - c,
-                         "retention": float(result.cohorts[c, t] / sizes[c]) if t > c or c == 0
-                         else 1.0})
+            rows.append(
+                {
+                    "cohort": c,
+                    "month": t,
+                    "age": t - c,
+                    "retention": float(result.cohorts[c, t] / sizes[c]) if t > c or c == 0 else 1.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -209,15 +236,21 @@ def clv_by_segment(result: SimResult, case: Case) -> pd.DataFrame:
         mask = (seg == s) & (start < CHURNED)
         if mask.any():
             markov[s] = value[start[mask]].mean()
-    return pd.DataFrame({"segment": result.segments, "clv_realised": realised,
-                         "clv_formula": formula, "clv_markov": markov})
+    return pd.DataFrame(
+        {
+            "segment": result.segments,
+            "clv_realised": realised,
+            "clv_formula": formula,
+            "clv_markov": markov,
+        }
+    )
 
 
 def top_share(values: np.ndarray, share: float = 0.2) -> float:
     """Share of the total held by the top ``share`` of customers (0.2 → the 80/20 check)."""
     v = np.sort(np.asarray(values, dtype=float))[::-1]
     total = v.sum()
-    k = max(int(round(len(v) * share)), 1)
+    k = max(round(len(v) * share), 1)
     return float(v[:k].sum() / total) if total > 0 else 0.0
 
 
@@ -225,13 +258,29 @@ def summary_json(result: SimResult, case: Case, status_quo: SimResult | None = N
     """What ``python -m crmsim simulate --json`` writes: KPIs, by segment, monthly, metadata."""
     out = kpis(result, case, status_quo)
     seg = segment_summary(result, case)
-    out["by_segment"] = {row["segment"]: {k: _plain(v) for k, v in row.items() if k != "segment"}
-                         for row in seg.to_dict("records")}
-    cols = ["month", "active_start", "new", "churned", "active_end", "revenue", "gross_margin",
-            "service_cost", "profit", "avg_satisfaction", "avg_loyalty", "complaints",
-            "resolved", "failures"]
-    out["monthly"] = [{k: _plain(v) for k, v in row.items()}
-                      for row in result.monthly[cols].to_dict("records")]
+    out["by_segment"] = {
+        row["segment"]: {k: _plain(v) for k, v in row.items() if k != "segment"}
+        for row in seg.to_dict("records")
+    }
+    cols = [
+        "month",
+        "active_start",
+        "new",
+        "churned",
+        "active_end",
+        "revenue",
+        "gross_margin",
+        "service_cost",
+        "profit",
+        "avg_satisfaction",
+        "avg_loyalty",
+        "complaints",
+        "resolved",
+        "failures",
+    ]
+    out["monthly"] = [
+        {k: _plain(v) for k, v in row.items()} for row in result.monthly[cols].to_dict("records")
+    ]
     out["meta"] = result.meta
     return out
 

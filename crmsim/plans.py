@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from crmsim.errors import InputError, Issue, issues_from_pydantic
+from crmsim.errors import InputError, Issue, issues_from_pydantic, toml_issue
 
 if TYPE_CHECKING:
     from crmsim.cases import Case
@@ -65,9 +65,9 @@ class Plan(BaseModel):
     name: str = Field("plan", min_length=1, max_length=80)
     segmentation: SegmentationSpec = Field(default_factory=SegmentationSpec)
     allocations: dict[str, Levers] = Field(default_factory=dict)
-    acquisition: dict[Literal["referral", "telephone", "direct_mail", "events", "online"], float] = (
-        Field(default_factory=dict)
-    )
+    acquisition: dict[
+        Literal["referral", "telephone", "direct_mail", "events", "online"], float
+    ] = Field(default_factory=dict)
     new_customer_segment: str | None = Field(None, max_length=80)
 
     def monthly_money(self, kam_salary: float) -> float:
@@ -84,8 +84,11 @@ def parse_plan(data: dict, source: str = "plan") -> Plan:
         plan = Plan.model_validate(data)
     except ValidationError as exc:
         raise InputError(issues_from_pydantic(exc), source) from None
-    bad = [Issue(f"acquisition.{ch}", "too_small", {"limit": 0})
-           for ch, v in plan.acquisition.items() if not v >= 0 or not np.isfinite(v)]
+    bad = [
+        Issue(f"acquisition.{ch}", "too_small", {"limit": 0})
+        for ch, v in plan.acquisition.items()
+        if not v >= 0 or not np.isfinite(v)
+    ]
     if bad:
         raise InputError(bad, source)
     return plan
@@ -94,7 +97,9 @@ def parse_plan(data: dict, source: str = "plan") -> Plan:
 def load_plan_bytes(raw: bytes, fmt: str, source: str = "plan") -> Plan:
     """Parse plan file contents (``toml`` or ``json``) after a size and encoding check."""
     if len(raw) > MAX_PLAN_BYTES:
-        raise InputError([Issue("", "file_too_large", {"limit_kb": MAX_PLAN_BYTES // 1024})], source)
+        raise InputError(
+            [Issue("", "file_too_large", {"limit_kb": MAX_PLAN_BYTES // 1024})], source
+        )
     if not raw.strip():
         raise InputError([Issue("", "empty_file")], source)
     try:
@@ -104,8 +109,7 @@ def load_plan_bytes(raw: bytes, fmt: str, source: str = "plan") -> Plan:
     try:
         data = json.loads(text) if fmt == "json" else tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError([Issue("", "bad_toml", {"detail": str(exc)}, getattr(exc, "lineno", None))],
-                         source) from None
+        raise InputError([toml_issue(exc)], source) from None
     except json.JSONDecodeError as exc:
         raise InputError([Issue("", "bad_json", {"detail": exc.msg}, exc.lineno)], source) from None
     return parse_plan(data, source)
@@ -134,8 +138,9 @@ def plan_to_toml(plan: Plan) -> str:
         lines += ["", f"[allocations.{json.dumps(seg, ensure_ascii=False)}]"]
         lines += [f"{k} = {_toml_value(v)}" for k, v in lv.model_dump().items()]
     if plan.acquisition:
-        lines += ["", "[acquisition]"] + [f"{k} = {_toml_value(v)}" for k, v in
-                                           plan.acquisition.items()]
+        lines += ["", "[acquisition]"] + [
+            f"{k} = {_toml_value(v)}" for k, v in plan.acquisition.items()
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -166,19 +171,37 @@ def check_plan(plan: Plan, segments: list[str], case: Case) -> list[Issue]:
     known = set(segments)
     for seg in plan.allocations:
         if seg not in known:
-            issues.append(Issue(f"allocations.{seg}", "unknown_segment",
-                                {"segment": seg, "known": ", ".join(segments)}))
+            issues.append(
+                Issue(
+                    f"allocations.{seg}",
+                    "unknown_segment",
+                    {"segment": seg, "known": ", ".join(segments)},
+                )
+            )
     if plan.new_customer_segment and plan.new_customer_segment not in known:
-        issues.append(Issue("new_customer_segment", "unknown_segment",
-                            {"segment": plan.new_customer_segment, "known": ", ".join(segments)}))
+        issues.append(
+            Issue(
+                "new_customer_segment",
+                "unknown_segment",
+                {"segment": plan.new_customer_segment, "known": ", ".join(segments)},
+            )
+        )
     for ch in plan.acquisition:
         if ch not in case.acquisition:
             issues.append(Issue(f"acquisition.{ch}", "channel_not_in_case", {"channel": ch}))
     total = plan.monthly_money(case.costs.kam_salary)
     if total > case.budget * (1 + 1e-9):
-        issues.append(Issue("allocations", "over_budget",
-                            {"total": f"{total:,.0f}", "budget": f"{case.budget:,.0f}",
-                             "currency": case.currency}))
+        issues.append(
+            Issue(
+                "allocations",
+                "over_budget",
+                {
+                    "total": f"{total:,.0f}",
+                    "budget": f"{case.budget:,.0f}",
+                    "currency": case.currency,
+                },
+            )
+        )
     return issues
 
 
@@ -211,8 +234,10 @@ def preset_plan(name: str, case: Case, segmentation=None, n_customers: int | Non
     if name == "zero":
         return Plan(name="zero", segmentation=sq.segmentation.model_copy(deep=True))
     if name not in PRESETS:
-        raise InputError([Issue("preset", "unknown_preset",
-                                {"name": name[:40], "known": ", ".join(PRESETS)})], "preset")
+        raise InputError(
+            [Issue("preset", "unknown_preset", {"name": name[:40], "known": ", ".join(PRESETS)})],
+            "preset",
+        )
     budget = sum(lv.money(case.costs.kam_salary) for lv in sq.allocations.values())
     acquisition = dict(sq.acquisition)
     if name in ("pyramid", "key_first") or segmentation is None:
@@ -233,19 +258,25 @@ def preset_plan(name: str, case: Case, segmentation=None, n_customers: int | Non
     if name == "equal":
         weights = counts / max(counts.sum(), 1)
     elif name == "value":
-        weights = revenue_share if revenue_share is not None and revenue_share.sum() > 0 else (
-            counts / max(counts.sum(), 1))
+        weights = (
+            revenue_share
+            if revenue_share is not None and revenue_share.sum() > 0
+            else (counts / max(counts.sum(), 1))
+        )
     elif name == "pyramid":
         weights = np.array([0.6, 0.3, 0.1])
     else:  # key_first: managers for the key accounts, then care tilted to the top
-        managers = int(min(np.ceil(counts[0] / case.costs.kam_accounts),
-                           np.floor(0.5 * budget / case.costs.kam_salary)))
+        managers = int(
+            min(
+                np.ceil(counts[0] / case.costs.kam_accounts),
+                np.floor(0.75 * budget / case.costs.kam_salary),
+            )
+        )
         rest = budget - managers * case.costs.kam_salary
         weights = np.array([0.5, 0.3, 0.2])
         for seg, w in zip(names, weights, strict=True):
             alloc[seg] = Levers(**_money_levers(rest * w), kam=managers if seg == "key" else 0)
-        return Plan(name="key_first", segmentation=spec, allocations=alloc,
-                    acquisition=acquisition)
+        return Plan(name="key_first", segmentation=spec, allocations=alloc, acquisition=acquisition)
     for seg, w in zip(names, weights, strict=True):
         alloc[seg] = Levers(**_money_levers(budget * float(w)))
     return Plan(name=name, segmentation=spec, allocations=alloc, acquisition=acquisition)

@@ -23,14 +23,25 @@ HISTORY_MONTHS = 12
 KANO_TYPES = ("must_be", "one_dimensional", "attractive", "indifferent")
 KANO_MIX = np.array([0.25, 0.35, 0.25, 0.15])
 # Responsiveness β by Kano type (rows) and lever (columns, in LEVERS order).
-KANO_BETA = np.array([
-    [1.0, 1.0, 0.3, 0.8, 0.3, 0.6],
-    [0.8, 0.8, 0.6, 1.0, 0.6, 1.0],
-    [0.6, 0.6, 1.0, 1.0, 1.0, 0.8],
-    [0.3, 0.3, 0.2, 0.5, 0.3, 1.2],
-], dtype=np.float32)
-INDUSTRIES = ("manufacturing", "retail_trade", "finance", "government", "education",
-              "healthcare", "logistics", "it_services")
+KANO_BETA = np.array(
+    [
+        [1.0, 1.0, 0.3, 0.8, 0.3, 0.6],
+        [0.8, 0.8, 0.6, 1.0, 0.6, 1.0],
+        [0.6, 0.6, 1.0, 1.0, 1.0, 0.8],
+        [0.3, 0.3, 0.2, 0.5, 0.3, 1.2],
+    ],
+    dtype=np.float32,
+)
+INDUSTRIES = (
+    "manufacturing",
+    "retail_trade",
+    "finance",
+    "government",
+    "education",
+    "healthcare",
+    "logistics",
+    "it_services",
+)
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 CHANNEL_MIX = np.array([0.25, 0.2, 0.1, 0.15, 0.3])
 POOL_SIZE = 4000
@@ -70,15 +81,20 @@ def name_pools(locale: str, kind: str) -> dict[str, list[str]]:
     return {"names": names, "cities": [c for c, _ in places], "regions": [r for _, r in places]}
 
 
-def _beta_mean_conc(gen: np.random.Generator, mean: float, conc: float, extra_b: np.ndarray,
-                    ) -> np.ndarray:
+def _beta_mean_conc(
+    gen: np.random.Generator,
+    mean: float,
+    conc: float,
+    extra_b: np.ndarray,
+) -> np.ndarray:
     a = max(mean * conc, 1e-3)
     b = max((1 - mean) * conc, 1e-3) + extra_b
     return gen.beta(a, b)
 
 
-def draw_traits(gen: np.random.Generator, n: int, spec: PopulationSpec,
-                tenure: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def draw_traits(
+    gen: np.random.Generator, n: int, spec: PopulationSpec, tenure: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Hidden traits of ``n`` customers; ``tenure`` (months) conditions frailty on survival.
 
     A customer who has stayed τ months is a survivor, so frailty is drawn from the posterior
@@ -89,8 +105,9 @@ def draw_traits(gen: np.random.Generator, n: int, spec: PopulationSpec,
         tenure = np.zeros(n)
     wallet = gen.lognormal(np.log(spec.wallet_median), spec.wallet_sigma, n)
     sow = gen.beta(5, 5, n)
-    theta = np.clip(_beta_mean_conc(gen, spec.base_churn, spec.frailty_concentration, tenure),
-                    1e-5, 0.6)
+    theta = np.clip(
+        _beta_mean_conc(gen, spec.base_churn, spec.frailty_concentration, tenure), 1e-5, 0.6
+    )
     price = gen.beta(2, 5, n)
     expect = np.clip(gen.normal(spec.expectation_mean, spec.expectation_sd, n), 0.3, 0.9)
     voice = _beta_mean_conc(gen, spec.voice_mean, 10.0, np.zeros(n))
@@ -108,12 +125,19 @@ def draw_traits(gen: np.random.Generator, n: int, spec: PopulationSpec,
     key_resp = np.clip((rank - 0.80) / 0.19, 0.0, 1.0)
     beta[LEVERS.index("kam")] *= key_resp.astype(f32)
     return {
-        "wallet": wallet.astype(f32), "sow0": sow.astype(f32),
-        "logit_theta": np.log(theta / (1 - theta)).astype(f32), "price_sens": price.astype(f32),
-        "expectation0": expect.astype(f32), "voice": voice.astype(f32),
-        "kano": kano.astype(np.int8), "beta": beta.astype(f32),
-        "purchase_rate": rate.astype(f32), "fit": fit.astype(f32), "growth": growth.astype(f32),
-        "rising_star": star, "key_resp": key_resp.astype(f32),
+        "wallet": wallet.astype(f32),
+        "sow0": sow.astype(f32),
+        "logit_theta": np.log(theta / (1 - theta)).astype(f32),
+        "price_sens": price.astype(f32),
+        "expectation0": expect.astype(f32),
+        "voice": voice.astype(f32),
+        "kano": kano.astype(np.int8),
+        "beta": beta.astype(f32),
+        "purchase_rate": rate.astype(f32),
+        "fit": fit.astype(f32),
+        "growth": growth.astype(f32),
+        "rising_star": star,
+        "key_resp": key_resp.astype(f32),
     }
 
 
@@ -131,7 +155,9 @@ def generate(case: Case, n: int | None = None, seed: int = 42, locale: str = "zh
         raise ValueError(f"population size {n} is outside 1..1,000,000")
     gen = rngs.stream(seed, rngs.POPULATION)
     new = gen.random(n) < spec.new_share
-    tenure = np.where(new, gen.integers(0, 3, n), 3 + gen.exponential(max(spec.tenure_mean - 3, 1), n))
+    tenure = np.where(
+        new, gen.integers(0, 3, n), 3 + gen.exponential(max(spec.tenure_mean - 3, 1), n)
+    )
     tenure = np.floor(tenure).astype(np.float32)
     hidden = draw_traits(gen, n, spec, tenure)
     channel = gen.choice(len(CHANNELS), size=n, p=CHANNEL_MIX)
@@ -141,12 +167,14 @@ def generate(case: Case, n: int | None = None, seed: int = 42, locale: str = "zh
     ngen = rngs.stream(seed, rngs.NAMES)
     name_idx = ngen.integers(0, len(pools["names"]), n)
     place_idx = ngen.integers(0, len(pools["cities"]), n)
-    customers = pd.DataFrame({
-        "customer_id": pd.array([f"C{i:07d}" for i in range(1, n + 1)], dtype="str"),
-        "name": _categorical(pools["names"], name_idx),
-        "city": _categorical(pools["cities"], place_idx),
-        "region": _categorical(pools["regions"], place_idx),
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": pd.array([f"C{i:07d}" for i in range(1, n + 1)], dtype="str"),
+            "name": _categorical(pools["names"], name_idx),
+            "city": _categorical(pools["cities"], place_idx),
+            "region": _categorical(pools["regions"], place_idx),
+        }
+    )
     if spec.names == "company":
         customers["industry"] = pd.Categorical.from_codes(second, categories=list(INDUSTRIES))
     else:
@@ -159,8 +187,9 @@ def generate(case: Case, n: int | None = None, seed: int = 42, locale: str = "zh
     pop.state = hist["state"]
     obs = hist["observed"]
     customers["tenure_months"] = pop.state["tenure"].astype(np.int32)
-    customers["stage"] = pd.Categorical.from_codes(pop.state["stage"].astype(np.int8),
-                                                   categories=list(STAGE_KEYS[:4]))
+    customers["stage"] = pd.Categorical.from_codes(
+        pop.state["stage"].astype(np.int8), categories=list(STAGE_KEYS[:4])
+    )
     customers["recency"] = obs["recency"]
     customers["frequency"] = obs["frequency"]
     customers["monetary"] = obs["monetary"]

@@ -80,9 +80,14 @@ class ReferenceRun:
 
     def __init__(self, pop, case: Case, plan: Plan, months: int, seed: int, segmentation):
         self.case, self.mp, self.months, self.seed = case, case.model, months, seed
-        cp = compile_plan(plan, segmentation.names, segmentation.labels,
-                          pop.customers["monetary"].to_numpy(), segmentation.new_segment,
-                          scale=pop.n / case.population.customers)
+        cp = compile_plan(
+            plan,
+            segmentation.names,
+            segmentation.labels,
+            pop.customers["monetary"].to_numpy(),
+            segmentation.new_segment,
+            scale=pop.n / case.population.customers,
+        )
         self.cp, self.n0 = cp, pop.n
         self.lev = cp.levers.tolist()
         h = {k: v.copy() for k, v in pop.hidden.items()}
@@ -93,8 +98,13 @@ class ReferenceRun:
         self.man_u: list[float] = []
         if cap:
             traits, man_u = prospect_traits(case, seed, cap)
-            extra = initial_state(traits, np.zeros(cap), case,
-                                  rngs.stream(seed, rngs.PROSPECTS, 2**31), np.ones(cap, np.int16))
+            extra = initial_state(
+                traits,
+                np.zeros(cap),
+                case,
+                rngs.stream(seed, rngs.PROSPECTS, 2**31),
+                np.ones(cap, np.int16),
+            )
             h = {k: np.concatenate([h[k], traits[k]], axis=-1) for k in h}
             st = {k: np.concatenate([st[k], extra[k]]) for k in st}
             seg += [cp.new_segment] * cap
@@ -131,8 +141,9 @@ class ReferenceRun:
                 continue
             mult = 1.0
             if ch == "referral":
-                mult = min(self.mp.referral_max_mult,
-                           self.prev_affection / self.mp.referral_affection)
+                mult = min(
+                    self.mp.referral_max_mult, self.prev_affection / self.mp.referral_affection
+                )
             self.carry[ci] += money / acq[ch].cost * mult
         got = [math.floor(c + 1e-9) for c in self.carry]
         for ci, k in enumerate(got):
@@ -165,27 +176,35 @@ class ReferenceRun:
             n = max(n_seg[s], 1)
             u_care = lv[L_CARE] / n / costs.care
             u_x = lv[L_X] / n / costs.cross_sell
-            fat = mp.fatigue * (max(u_care - mp.fatigue_dose, 0) ** 2
-                                + max(u_x - mp.fatigue_dose, 0) ** 2)
+            fat = mp.fatigue * (
+                max(u_care - mp.fatigue_dose, 0) ** 2 + max(u_x - mp.fatigue_dose, 0) ** 2
+            )
             g_care.append(1 - math.exp(-u_care))
             g_x.append(1 - math.exp(-u_x))
             g_rw.append(1 - math.exp(-lv[L_RW] / costs.rewards_ref))
-            q0.append(mp.quality_base + mods["quality_shift"] - fat
-                      - mp.quality_noise * math.sqrt(3.0))
+            q0.append(
+                mp.quality_base + mods["quality_shift"] - fat - mp.quality_noise * math.sqrt(3.0)
+            )
             d = lv[L_DISC]
-            h_disc.append(-mp.h_discount * min(d, mp.deep_discount)
-                          + mp.h_deep_discount * (d > mp.deep_discount))
+            h_disc.append(
+                -mp.h_discount * min(d, mp.deep_discount)
+                + mp.h_deep_discount * (d > mp.deep_discount)
+            )
             capacity = lv[L_KAM] * 2 * costs.kam_accounts * mods["kam_capacity"]
-            members = sorted((c for c in active if c.seg == s),
-                             key=lambda c: (-self.value[c.i], c.i))
+            members = sorted(
+                (c for c in active if c.seg == s), key=lambda c: (-self.value[c.i], c.i)
+            )
             top = [c.i for rank, c in enumerate(members, 1) if rank <= capacity]
             covered.update(top)
             cov = min(n_seg[s], math.floor(capacity))
-            u_kam = (lv[L_KAM] * costs.kam_accounts * mods["kam_capacity"] / max(cov, 1)
-                     if cov > 0 else 0.0)
+            u_kam = (
+                lv[L_KAM] * costs.kam_accounts * mods["kam_capacity"] / max(cov, 1)
+                if cov > 0
+                else 0.0
+            )
             covered_n.append(cov)
             hill.append(u_kam**2 / (1 + u_kam**2))
-        any_kam = bool(covered)
+        bool(covered)
         any_x = any(lv[L_X] > 0 for lv in self.lev)
         any_rw = any(lv[L_RW] > 0 for lv in self.lev)
         uni = {}
@@ -213,13 +232,27 @@ class ReferenceRun:
                 complain = uv < p_voice
                 fails[c.i] = (major, complain, uv / max(p_voice, 1e-12))
                 k_seg[c.seg] += complain
-        b_rel = [self.lev[s][L_REC] / max(k_seg[s], 1) / costs.recovery
-                 for s in range(n_seg_count)]
+        b_rel = [self.lev[s][L_REC] / max(k_seg[s], 1) / costs.recovery for s in range(n_seg_count)]
         fast_share = [1 - math.exp(-b) for b in b_rel]
         # Phase B.
-        tot = dict.fromkeys(("churned", "revenue", "gross_margin", "rewards", "complaints",
-                             "resolved", "unresolved", "silent", "failures", "sat", "loy",
-                             "affection", "alive"), 0.0)
+        tot = dict.fromkeys(
+            (
+                "churned",
+                "revenue",
+                "gross_margin",
+                "rewards",
+                "complaints",
+                "resolved",
+                "unresolved",
+                "silent",
+                "failures",
+                "sat",
+                "loy",
+                "affection",
+                "alive",
+            ),
+            0.0,
+        )
         stage_haz = [mp.h_explore, 0, 0, mp.h_decline, 0, 0]
         for c in active:
             lv = self.lev[c.seg]
@@ -227,8 +260,13 @@ class ReferenceRun:
             r_kam = c.beta[L_KAM] * hill[c.seg] if c.i in covered else 0.0
             r_x = c.beta[L_X] * g_x[c.seg] * (c.L > 0.3) if any_x else 0.0
             r_rw = c.beta[L_RW] * g_rw[c.seg] if any_rw else 0.0
-            q = (q0[c.seg] + u(c.i, rngs.U_NOISE) * 2 * mp.quality_noise * math.sqrt(3.0)
-                 + c.fit + mp.q_care * r_care + mp.q_kam * r_kam)
+            q = (
+                q0[c.seg]
+                + u(c.i, rngs.U_NOISE) * 2 * mp.quality_noise * math.sqrt(3.0)
+                + c.fit
+                + mp.q_care * r_care
+                + mp.q_kam * r_kam
+            )
             if any_x:
                 q += (mp.q_cross_sell if c.S >= 0.5 else -mp.cross_sell_annoy) * r_x
             fail = fails.get(c.i)
@@ -242,8 +280,12 @@ class ReferenceRun:
                 c.pref += mp.ref_price_speed * (p_now - c.pref)
             v += mp.rewards_value * r_rw
             dis = v - c.E
-            s_star = (mp.sat_intercept + mp.sat_value * (v - 0.6) + mp.sat_disconfirm * dis
-                      + mp.sat_disconfirm * (mp.loss_aversion - 1) * min(dis, 0.0))
+            s_star = (
+                mp.sat_intercept
+                + mp.sat_value * (v - 0.6)
+                + mp.sat_disconfirm * dis
+                + mp.sat_disconfirm * (mp.loss_aversion - 1) * min(dis, 0.0)
+            )
             s_new = mp.sat_memory * c.S + (1 - mp.sat_memory) * min(max(s_star, 0.0), 1.0)
             c.E += (mp.expect_up if dis > 0 else mp.expect_down) * dis
             c.G *= mp.grievance_decay
@@ -251,7 +293,8 @@ class ReferenceRun:
                 major, complain, u_res = fail
                 tot["failures"] += 1
                 p_ok = mp.recovery_floor + mp.recovery_gain * (
-                    1 - math.exp(-c.beta[L_REC] * b_rel[c.seg]))
+                    1 - math.exp(-c.beta[L_REC] * b_rel[c.seg])
+                )
                 resolved = complain and u_res < p_ok
                 fast = resolved and u_res < p_ok * fast_share[c.seg]
                 severity = 1.0 if major else mp.minor_severity
@@ -275,21 +318,35 @@ class ReferenceRun:
             c.L += mp.loyalty_speed * (_sig(mp.loyalty_slope * (c.S - mp.loyalty_mid)) - c.L)
             if self.c_live:
                 c.C = (1 - mp.lockin_decay) * c.C + mp.lockin_decay * r_rw
-            target = (c.sow0 + mp.sow_loyalty * (c.L - 0.5) + mp.sow_cross_sell * r_x
-                      + mp.sow_kam * r_kam)
+            target = (
+                c.sow0 + mp.sow_loyalty * (c.L - 0.5) + mp.sow_cross_sell * r_x + mp.sow_kam * r_kam
+            )
             c.sow += mp.sow_speed * (min(max(target, 0.02), 1.0) - c.sow)
-            expected = (c.wallet * c.sow * self.stage_spend[c.stage] * mods["wallet_mult"]
-                        * (1 + 0.5 * d * c.price))
+            expected = (
+                c.wallet
+                * c.sow
+                * self.stage_spend[c.stage]
+                * mods["wallet_mult"]
+                * (1 + 0.5 * d * c.price)
+            )
             buy = u(c.i, rngs.U_BUY) < c.q_buy
             if case.kind == "contractual":
                 spend = expected
             else:
                 spend = expected / max(c.q_buy, 1e-6) if buy else 0.0
-            logit = (c.logit_theta - mp.h_loyalty * (c.L - 0.5) - mp.h_sat * (c.S - 0.6)
-                     + mp.h_grievance * c.G + stage_haz[c.stage] + mods["hazard_shift"]
-                     - mp.h_tenure * math.log1p(c.tenure) - mp.h_lockin * c.C
-                     - mp.h_kam * r_kam + (h_disc[c.seg] if self.price_live else 0.0)
-                     + mods["key_hazard_shift"] * c.key_resp)
+            logit = (
+                c.logit_theta
+                - mp.h_loyalty * (c.L - 0.5)
+                - mp.h_sat * (c.S - 0.6)
+                + mp.h_grievance * c.G
+                + stage_haz[c.stage]
+                + mods["hazard_shift"]
+                - mp.h_tenure * math.log1p(c.tenure)
+                - mp.h_lockin * c.C
+                - mp.h_kam * r_kam
+                + (h_disc[c.seg] if self.price_live else 0.0)
+                + mods["key_hazard_shift"] * c.key_resp
+            )
             hz = _sig(logit)
             if case.kind == "noncontractual" and not buy:
                 hz = 0.0
@@ -301,16 +358,18 @@ class ReferenceRun:
             c.bought = c.bought or buy
             old = c.stage
             can = c.dwell >= mp.min_dwell
-            low = (c.S < mp.decline_sat or c.L < mp.decline_loyalty
-                   or expected < mp.decline_spend * c.spend_mean)
+            low = (
+                mp.decline_sat > c.S
+                or mp.decline_loyalty > c.L
+                or expected < mp.decline_spend * c.spend_mean
+            )
             if can and old == EXPLORE and c.bought and c.tenure + 1 >= mp.explore_months:
                 c.stage = FORM
             elif can and old in (FORM, STABLE) and low:
                 c.stage = DECLINE
-            elif (can and old == FORM and c.L > mp.stable_loyalty and c.S > mp.stable_sat):
+            elif can and old == FORM and mp.stable_loyalty < c.L and mp.stable_sat < c.S:
                 c.stage = STABLE
-            elif (can and old == DECLINE and c.S > mp.recover_sat
-                  and c.L > mp.recover_loyalty):
+            elif can and old == DECLINE and mp.recover_sat < c.S and mp.recover_loyalty < c.L:
                 c.stage = FORM
             if churn:
                 c.stage = CHURNED
@@ -339,25 +398,37 @@ class ReferenceRun:
                 c.wallet *= c.growth
         alive = max(tot["alive"], 1.0)
         self.prev_affection = tot["affection"] / alive
-        self.monthly.append({
-            "month": t, "active_start": float(len(active)), "new": float(new),
-            "active_end": tot["alive"], "churned": tot["churned"], "revenue": tot["revenue"],
-            "gross_margin": tot["gross_margin"], "rewards_cost": tot["rewards"],
-            "complaints": tot["complaints"], "resolved": tot["resolved"],
-            "unresolved": tot["unresolved"], "silent": tot["silent"],
-            "failures": tot["failures"], "avg_satisfaction": tot["sat"] / alive,
-            "avg_loyalty": tot["loy"] / alive,
-        })
+        self.monthly.append(
+            {
+                "month": t,
+                "active_start": float(len(active)),
+                "new": float(new),
+                "active_end": tot["alive"],
+                "churned": tot["churned"],
+                "revenue": tot["revenue"],
+                "gross_margin": tot["gross_margin"],
+                "rewards_cost": tot["rewards"],
+                "complaints": tot["complaints"],
+                "resolved": tot["resolved"],
+                "unresolved": tot["unresolved"],
+                "silent": tot["silent"],
+                "failures": tot["failures"],
+                "avg_satisfaction": tot["sat"] / alive,
+                "avg_loyalty": tot["loy"] / alive,
+            }
+        )
 
 
-def reference_simulate(pop, case: Case, plan: Plan, months: int, seed: int,
-                       segmentation=None) -> ReferenceRun:
+def reference_simulate(
+    pop, case: Case, plan: Plan, months: int, seed: int, segmentation=None
+) -> ReferenceRun:
     """Run the per-customer reference model; returns the run with ``monthly`` and customers."""
     from crmsim.segmentation import segment_for_case
 
     if segmentation is None:
-        segmentation = segment_for_case(pop.customers, plan.segmentation.method,
-                                        plan.segmentation.params, case, seed)
+        segmentation = segment_for_case(
+            pop.customers, plan.segmentation.method, plan.segmentation.params, case, seed
+        )
     run = ReferenceRun(pop, case, plan, months, seed, segmentation)
     for t in range(1, months + 1):
         run.step(t)

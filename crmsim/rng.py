@@ -55,8 +55,12 @@ class MonthlyStreams:
             b = _splitmix64(b + a)
         hi, lo = _splitmix64(a + 1), _splitmix64(b + 2)
         inc = ((_splitmix64(a ^ b) << 64) | _splitmix64(b ^ 0xA5A5)) | 1
-        return {"bit_generator": "PCG64", "state": {"state": (hi << 64) | lo, "inc": inc},
-                "has_uint32": 0, "uinteger": 0}
+        return {
+            "bit_generator": "PCG64",
+            "state": {"state": (hi << 64) | lo, "inc": inc},
+            "has_uint32": 0,
+            "uinteger": 0,
+        }
 
     def uniforms(self, phase: int, month: int, block: int, n: int = BLOCK) -> np.ndarray:
         """(N_MONTHLY, n) float32 uniforms of a block's first ``n`` slots in one month; the
@@ -68,7 +72,6 @@ class MonthlyStreams:
         return out
 
 
-def monthly_uniforms(seed: int, phase: int, month: int, block: int, n: int = BLOCK
-                     ) -> np.ndarray:
+def monthly_uniforms(seed: int, phase: int, month: int, block: int, n: int = BLOCK) -> np.ndarray:
     """The (N_MONTHLY, n) float32 uniforms of the first ``n`` slots of a block in one month."""
     return MonthlyStreams(seed).uniforms(phase, month, block, n)

@@ -17,16 +17,42 @@ import pandas as pd
 
 from crmsim.errors import InputError, Issue
 
-RFM_SEGMENTS = ("champions", "loyal", "potential", "new", "at_risk", "cant_lose", "hibernating",
-                "lost")
+RFM_SEGMENTS = (
+    "champions",
+    "loyal",
+    "potential",
+    "new",
+    "at_risk",
+    "cant_lose",
+    "hibernating",
+    "lost",
+)
 CLV_TIERS = ("platinum", "gold", "iron", "lead")
 PYRAMID = ("key", "ordinary", "small")
 ABC = ("A", "B", "C")
-RULE_FIELDS = ("recency", "frequency", "monetary", "revenue_12m", "tenure_months",
-               "complaints_12m", "survey_score", "city", "region", "channel", "industry",
-               "age_band", "stage")
-RULE_OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-            "==": operator.eq, "!=": operator.ne}
+RULE_FIELDS = (
+    "recency",
+    "frequency",
+    "monetary",
+    "revenue_12m",
+    "tenure_months",
+    "complaints_12m",
+    "survey_score",
+    "city",
+    "region",
+    "channel",
+    "industry",
+    "age_band",
+    "stage",
+)
+RULE_OPS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 MAX_RULES = 20
 
 
@@ -75,12 +101,18 @@ def _by_rank(value: np.ndarray, shares: tuple[float, ...]) -> np.ndarray:
 
 def rfm_scores(frame: pd.DataFrame) -> pd.DataFrame:
     """Quintile scores 1–5 (5 best) for recency (lower is better), frequency and monetary."""
+
     def score(x: np.ndarray) -> np.ndarray:
         return np.clip(np.ceil(_rank_pct(x) * 5), 1, 5).astype(np.int8)
 
-    return pd.DataFrame({"R": score(-frame["recency"].to_numpy(float)),
-                         "F": score(frame["frequency"].to_numpy(float)),
-                         "M": score(frame["monetary"].to_numpy(float))}, index=frame.index)
+    return pd.DataFrame(
+        {
+            "R": score(-frame["recency"].to_numpy(float)),
+            "F": score(frame["frequency"].to_numpy(float)),
+            "M": score(frame["monetary"].to_numpy(float)),
+        },
+        index=frame.index,
+    )
 
 
 def rfm(frame: pd.DataFrame) -> np.ndarray:
@@ -91,16 +123,21 @@ def rfm(frame: pd.DataFrame) -> np.ndarray:
         (r >= 4) & (f >= 4),  # champions
         (r >= 3) & (f >= 3),  # loyal
         (r >= 3) & (f >= 2),  # potential
-        (r >= 3),             # new (recent, one-off so far)
+        (r >= 3),  # new (recent, one-off so far)
         (r <= 2) & (f == 3),  # at risk
         (r <= 2) & (f >= 4),  # can't lose
-        (r == 2),             # hibernating
+        (r == 2),  # hibernating
     ]
     return np.select(conds, np.arange(len(conds)), default=len(conds)).astype(np.int16)
 
 
-def clv_estimate(frame: pd.DataFrame, margin_rate: float = 0.3, base_churn: float = 0.02,
-                 monthly_discount: float = 0.008, horizon: int = 36) -> np.ndarray:
+def clv_estimate(
+    frame: pd.DataFrame,
+    margin_rate: float = 0.3,
+    base_churn: float = 0.02,
+    monthly_discount: float = 0.008,
+    horizon: int = 36,
+) -> np.ndarray:
     """A firm-side CLV guess: monthly margin × capped retention annuity, frailer if lapsing."""
     margin = frame["monetary"].to_numpy(float) * margin_rate
     churn = np.clip(base_churn * (1 + frame["recency"].to_numpy(float) / 3), 1e-4, 0.9)
@@ -120,8 +157,9 @@ def kmeans(frame: pd.DataFrame, k: int, features: tuple[str, ...], seed: int) ->
     x = (x - x.mean(axis=0)) / np.where(x.std(axis=0) > 0, x.std(axis=0), 1)
     km = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(x)
     money = frame["monetary"].to_numpy(float)
-    means = np.array([money[km.labels_ == c].mean() if (km.labels_ == c).any() else -1
-                      for c in range(k)])
+    means = np.array(
+        [money[km.labels_ == c].mean() if (km.labels_ == c).any() else -1 for c in range(k)]
+    )
     rank = np.empty(k, int)
     rank[np.argsort(-means)] = np.arange(k)
     return rank[km.labels_].astype(np.int16)
@@ -132,23 +170,40 @@ def _rule_mask(frame: pd.DataFrame, cond: Any, where: str) -> np.ndarray:
         raise InputError([Issue(where, "rule_shape")], "segmentation")
     field, op, value = cond.get("field"), cond.get("op"), cond.get("value")
     if field not in RULE_FIELDS or field not in frame.columns:
-        raise InputError([Issue(f"{where}.field", "rule_field",
-                                {"field": str(field)[:40], "known": ", ".join(
-                                    f for f in RULE_FIELDS if f in frame.columns)})],
-                         "segmentation")
+        raise InputError(
+            [
+                Issue(
+                    f"{where}.field",
+                    "rule_field",
+                    {
+                        "field": str(field)[:40],
+                        "known": ", ".join(f for f in RULE_FIELDS if f in frame.columns),
+                    },
+                )
+            ],
+            "segmentation",
+        )
     col = frame[field]
     if op == "in":
         if not isinstance(value, list):
             raise InputError([Issue(f"{where}.value", "not_list")], "segmentation")
         return col.astype(str).isin([str(v) for v in value]).to_numpy()
     if op not in RULE_OPS:
-        raise InputError([Issue(f"{where}.op", "rule_op", {"op": str(op)[:10],
-                                                           "known": ", ".join([*RULE_OPS, "in"])})],
-                         "segmentation")
+        raise InputError(
+            [
+                Issue(
+                    f"{where}.op",
+                    "rule_op",
+                    {"op": str(op)[:10], "known": ", ".join([*RULE_OPS, "in"])},
+                )
+            ],
+            "segmentation",
+        )
     if pd.api.types.is_numeric_dtype(col):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError([Issue(f"{where}.value", "not_number", {"value": str(value)[:40]})],
-                             "segmentation")
+            raise InputError(
+                [Issue(f"{where}.value", "not_number", {"value": str(value)[:40]})], "segmentation"
+            )
         return RULE_OPS[op](col.to_numpy(float), float(value)) & col.notna().to_numpy()
     if op not in ("==", "!="):
         raise InputError([Issue(f"{where}.op", "rule_op_text", {"op": op})], "segmentation")
@@ -165,8 +220,12 @@ def rules(frame: pd.DataFrame, spec: Any, default: str = "other") -> tuple[np.nd
     labels = np.full(len(frame), -1, np.int16)
     for i, rule in enumerate(spec):
         where = f"segmentation.params.rules[{i}]"
-        if not isinstance(rule, dict) or not isinstance(rule.get("segment"), str) or not (
-                rule["segment"].strip()) or set(rule) - {"segment", "conditions"}:
+        if (
+            not isinstance(rule, dict)
+            or not isinstance(rule.get("segment"), str)
+            or not (rule["segment"].strip())
+            or set(rule) - {"segment", "conditions"}
+        ):
             raise InputError([Issue(where, "rule_shape")], "segmentation")
         name = rule["segment"].strip()[:40]
         conds = rule.get("conditions", [])
@@ -187,37 +246,61 @@ def rules(frame: pd.DataFrame, spec: Any, default: str = "other") -> tuple[np.nd
 
 def profile(frame: pd.DataFrame, labels: np.ndarray, names: list[str]) -> pd.DataFrame:
     """Count, share, revenue share, mean R/F/M and mean surveyed satisfaction per segment."""
-    df = pd.DataFrame({"seg": labels, "recency": frame["recency"].to_numpy(float),
-                       "frequency": frame["frequency"].to_numpy(float),
-                       "monetary": frame["monetary"].to_numpy(float),
-                       "revenue": frame["revenue_12m"].to_numpy(float),
-                       "survey": frame["survey_score"].to_numpy(float)
-                       if "survey_score" in frame else np.nan})
+    df = pd.DataFrame(
+        {
+            "seg": labels,
+            "recency": frame["recency"].to_numpy(float),
+            "frequency": frame["frequency"].to_numpy(float),
+            "monetary": frame["monetary"].to_numpy(float),
+            "revenue": frame["revenue_12m"].to_numpy(float),
+            "survey": frame["survey_score"].to_numpy(float) if "survey_score" in frame else np.nan,
+        }
+    )
     g = df.groupby("seg")
     out = pd.DataFrame({"segment": names}, index=range(len(names)))
     out["count"] = g.size().reindex(out.index, fill_value=0).to_numpy()
     out["share"] = out["count"] / max(len(df), 1)
     total = df["revenue"].sum()
-    out["revenue_share"] = (g["revenue"].sum().reindex(out.index, fill_value=0) /
-                            (total if total > 0 else 1)).to_numpy()
+    out["revenue_share"] = (
+        g["revenue"].sum().reindex(out.index, fill_value=0) / (total if total > 0 else 1)
+    ).to_numpy()
     for col in ("recency", "frequency", "monetary"):
         out[f"mean_{col}"] = g[col].mean().reindex(out.index).to_numpy()
     out["mean_survey"] = g["survey"].mean().reindex(out.index).to_numpy()
     return out
 
 
-def segment(frame: pd.DataFrame, method: str, params: dict | None = None, seed: int = 42,
-            margin_rate: float = 0.3, base_churn: float = 0.02) -> Segmentation:
+def segment(
+    frame: pd.DataFrame,
+    method: str,
+    params: dict | None = None,
+    seed: int = 42,
+    margin_rate: float = 0.3,
+    base_churn: float = 0.02,
+) -> Segmentation:
     """Segment customers with ``method`` (rfm, abc, pyramid, clv, kmeans, rules)."""
     params = dict(params or {})
     value = frame["monetary"].to_numpy(float)
     new_segment: str | None = None
-    allowed = {"rfm": set(), "abc": {"shares"}, "pyramid": {"shares"}, "clv": {"shares"},
-               "kmeans": {"k", "features"}, "rules": {"rules", "default"}}
+    allowed = {
+        "rfm": set(),
+        "abc": {"shares"},
+        "pyramid": {"shares"},
+        "clv": {"shares"},
+        "kmeans": {"k", "features"},
+        "rules": {"rules", "default"},
+    }
     if method not in allowed:
-        raise InputError([Issue("segmentation.method", "not_allowed",
-                                {"value": str(method)[:20], "limit": ", ".join(allowed)})],
-                         "segmentation")
+        raise InputError(
+            [
+                Issue(
+                    "segmentation.method",
+                    "not_allowed",
+                    {"value": str(method)[:20], "limit": ", ".join(allowed)},
+                )
+            ],
+            "segmentation",
+        )
     extra = set(params) - allowed[method]
     if extra:
         raise _bad(sorted(extra)[0], "unknown_key")
@@ -252,15 +335,23 @@ def segment(frame: pd.DataFrame, method: str, params: dict | None = None, seed: 
         labels, names = kmeans(frame, k, feats, seed), [f"cluster_{i + 1}" for i in range(k)]
     else:
         labels, names = rules(frame, params.get("rules"), str(params.get("default", "other"))[:40])
-    return Segmentation(method, labels.astype(np.int16), names, profile(frame, labels, names),
-                        new_segment or names[-1], params)
+    return Segmentation(
+        method,
+        labels.astype(np.int16),
+        names,
+        profile(frame, labels, names),
+        new_segment or names[-1],
+        params,
+    )
 
 
-def segment_for_case(frame: pd.DataFrame, method: str, params: dict | None, case,
-                     seed: int = 42) -> Segmentation:
+def segment_for_case(
+    frame: pd.DataFrame, method: str, params: dict | None, case, seed: int = 42
+) -> Segmentation:
     """``segment`` with the case's margin and churn feeding the CLV-tier estimate."""
-    return segment(frame, method, params, seed, case.population.margin_rate,
-                   case.population.base_churn)
+    return segment(
+        frame, method, params, seed, case.population.margin_rate, case.population.base_churn
+    )
 
 
 def provisional_frame(customers: pd.DataFrame, hidden: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -1,0 +1,59 @@
+"""CRM Lab home: what the lab teaches, the case to play, population size and seed."""
+
+import streamlit as st
+
+from crmsim import ui
+from crmsim.i18n import t
+from crmsim.metrics import top_share
+
+lang = ui.bootstrap("home")
+
+st.title(t("home.title", lang))
+st.write(t("home.intro", lang))
+
+ids = ui.case_ids()
+case_id = st.selectbox(
+    t("home.case", lang),
+    ids,
+    index=ids.index(st.session_state.get("case_id", "telecom")),
+    format_func=lambda cid: ui.case(cid).title.get(lang),
+    key="case_id",
+)
+case = ui.case(case_id)
+st.subheader(case.title.get(lang))
+st.write(case.narrative.get(lang))
+if case.objectives:
+    st.markdown(f"**{t('home.objectives', lang)}**")
+    st.markdown("\n".join(f"- {o.get(lang)}" for o in case.objectives))
+
+left, right = st.columns(2)
+n = left.number_input(
+    t("home.customers", lang),
+    min_value=100,
+    max_value=100_000,
+    value=case.population.customers if case.population.customers <= 100_000 else 100_000,
+    step=500,
+    key="customers",
+)
+seed = right.number_input(
+    t("home.seed", lang), min_value=0, max_value=2**31 - 1, value=42, key="seed"
+)
+
+pop = ui.population(case_id, int(n), int(seed), lang)
+c = pop.customers
+a, b, d = st.columns(3)
+a.metric(t("home.metric_customers", lang), f"{len(c):,}")
+b.metric(t("home.metric_top20", lang), f"{top_share(c['revenue_12m'].to_numpy()):.0%}")
+d.metric(t("home.metric_monthly", lang), f"{c['monetary'].mean():,.0f} {case.currency}")
+mix = (
+    c["stage"]
+    .value_counts(normalize=True)
+    .reindex(["exploration", "formation", "stability", "decline"])
+)
+st.dataframe(
+    {
+        t("home.stage", lang): [t(f"stage.{s}", lang) for s in mix.index],
+        t("home.share", lang): [f"{v:.0%}" for v in mix.to_numpy()],
+    },
+    hide_index=True,
+)

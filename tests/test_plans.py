@@ -1,0 +1,166 @@
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmsim.errors import InputError
+from crmsim.plans import (
+    LEVERS,
+    PRESETS,
+    Plan,
+    check_plan,
+    load_plan_bytes,
+    parse_plan,
+    plan_to_json,
+    plan_to_toml,
+    preset_plan,
+)
+from crmsim.segmentation import segment_for_case
+
+SEGS = ["key", "ordinary", "small"]
+GOOD = b"""
+name = "care first"
+[segmentation]
+method = "pyramid"
+[allocations.key]
+care = 10000.0
+kam = 1
+rewards = 0.05
+[allocations.small]
+recovery = 2000.0
+[acquisition]
+online = 1000.0
+"""
+
+
+def test_good_plan_loads_from_toml_and_json(telecom):
+    plan = load_plan_bytes(GOOD, "toml")
+    assert plan.allocations["key"].kam == 1 and plan.acquisition["online"] == 1000.0
+    assert check_plan(plan, SEGS, telecom) == []
+    again = load_plan_bytes(plan_to_json(plan).encode(), "json")
+    assert again == plan
+    assert load_plan_bytes(plan_to_toml(plan).encode(), "toml") == plan
+
+
+def test_utf8_bom_and_chinese_names_survive():
+    raw = "\ufeff" + GOOD.decode().replace("care first", "关怀优先")
+    plan = load_plan_bytes(raw.encode("utf-8"), "toml")
+    assert plan.name == "关怀优先"
+    assert load_plan_bytes(plan_to_toml(plan).encode(), "toml").name == "关怀优先"
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "key"),
+    [
+        ({"allocations": {"key": {"care": -5}}}, "allocations.key.care", "too_small"),
+        ({"allocations": {"key": {"discount": 0.95}}}, "allocations.key.discount", "too_large"),
+        ({"allocations": {"key": {"rewards": -0.1}}}, "allocations.key.rewards", "too_small"),
+        ({"allocations": {"key": {"massage": 5}}}, "allocations.key.massage", "unknown_key"),
+        ({"allocations": {"key": {"kam": 1.5}}}, "allocations.key.kam", "not_integer"),
+        ({"allocations": {"key": {"care": "lots"}}}, "allocations.key.care", "not_number"),
+        ({"acquisition": {"carrier_pigeon": 5}}, "acquisition.carrier_pigeon", "not_allowed"),
+        ({"acquisition": {"online": -1}}, "acquisition.online", "too_small"),
+        ({"segmentation": {"method": "astrology"}}, "segmentation.method", "not_allowed"),
+        ({"budget": 5}, "budget", "unknown_key"),
+    ],
+)
+def test_bad_plan_fields_are_named(data, field, key):
+    with pytest.raises(InputError) as info:
+        parse_plan(data)
+    assert any(i.field == field and i.key == key for i in info.value.issues), info.value.issues
+    assert field in info.value.report("zh") and field in info.value.report("en")
+
+
+def test_unknown_segment_and_over_budget(telecom):
+    plan = parse_plan({"allocations": {"whales": {"care": 1.0}, "key": {"care": 1e7}}})
+    issues = check_plan(plan, SEGS, telecom)
+    keys = {(i.field, i.key) for i in issues}
+    assert ("allocations.whales", "unknown_segment") in keys
+    assert ("allocations", "over_budget") in keys
+    text = "\n".join(i.render("zh") for i in issues)
+    assert "whales" in text and "超过预算" in text
+
+
+def test_channel_must_exist_in_case(telecom):
+    plan = parse_plan({"acquisition": {"direct_mail": 10.0}})
+    assert [i.key for i in check_plan(plan, SEGS, telecom)] == ["channel_not_in_case"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "fmt", "key"),
+    [
+        (b"", "toml", "empty_file"),
+        (b"\xff\xfe\xfa", "toml", "not_utf8"),
+        (b"x" * 300_000, "toml", "file_too_large"),
+        (b"name = ", "toml", "bad_toml"),
+        (b"{", "json", "bad_json"),
+        (b"[1, 2]", "json", "not_table"),
+    ],
+)
+def test_unreadable_plan_files(raw, fmt, key):
+    with pytest.raises(InputError) as info:
+        load_plan_bytes(raw, fmt)
+    assert info.value.issues[0].key == key
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([*LEVERS, "bogus"]),
+        st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.integers(),
+            st.text(max_size=5),
+            st.none(),
+            st.booleans(),
+        ),
+        max_size=7,
+    )
+)
+def test_any_lever_mapping_is_a_plan_or_a_clear_error(levers):
+    try:
+        plan = parse_plan({"allocations": {"key": levers}})
+    except InputError as exc:
+        assert exc.issues and all(i.field.startswith("allocations.key") for i in exc.issues)
+        return
+    lv = plan.allocations["key"]
+    assert all(getattr(lv, k) >= 0 for k in LEVERS)
+    assert lv.rewards <= 0.9 and lv.discount <= 0.9
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_presets_fit_the_budget(telecom, pop_small, name):
+    seg = segment_for_case(pop_small.customers, "pyramid", {}, telecom)
+    plan = preset_plan(name, telecom, seg, pop_small.n)
+    assert isinstance(plan, Plan)
+    assert plan.monthly_money(telecom.costs.kam_salary) <= telecom.budget
+    seg2 = segment_for_case(
+        pop_small.customers, plan.segmentation.method, plan.segmentation.params, telecom
+    )
+    assert check_plan(plan, seg2.names, telecom) == []
+
+
+def test_pyramid_preset_splits_60_30_10(telecom):
+    plan = preset_plan("pyramid", telecom)
+    money = [plan.allocations[s].money(telecom.costs.kam_salary) for s in SEGS]
+    assert [round(m / sum(money), 2) for m in money] == [0.6, 0.3, 0.1]
+
+
+def test_key_first_staffs_managers_for_key_accounts(telecom):
+    plan = preset_plan("key_first", telecom)
+    assert plan.allocations["key"].kam >= 1 and plan.allocations["small"].kam == 0
+
+
+def test_zero_plan_spends_nothing(telecom):
+    assert preset_plan("zero", telecom).monthly_money(telecom.costs.kam_salary) == 0
+
+
+def test_unknown_preset(telecom):
+    with pytest.raises(InputError):
+        preset_plan("magic", telecom)
+
+
+def test_plan_json_is_plain():
+    plan = load_plan_bytes(GOOD, "toml")
+    assert json.loads(plan_to_json(plan))["allocations"]["key"]["care"] == 10000.0
