@@ -25,8 +25,11 @@ def main() -> int:
     p.add_argument("--json", help="also write the results here")
     p.add_argument("--quick", action="store_true", help="small sizes only")
     args = p.parse_args()
-    kwargs = {"sizes": (2_000, 10_000), "reference_n": 300, "reference_months": 12,
-              "repeats": 1} if args.quick else {}
+    kwargs = (
+        {"sizes": (2_000, 10_000), "reference_n": 300, "reference_months": 12, "repeats": 1}
+        if args.quick
+        else {}
+    )
     result = bench.run(log=print, **kwargs)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)

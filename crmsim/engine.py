@@ -196,11 +196,18 @@ def initial_state(
         "complaints": np.zeros(n, np.int16),
         "bought": np.zeros(n, bool),
         "q_buy": buy_probability(hidden["purchase_rate"], stage, stage_spend),
+        "m_stage": stage_spend[stage],
+        "h_stage": _stage_hazard(case)[stage],
     }
 
 
 def _stage_spend(case: Case) -> np.ndarray:
     return np.array([*case.model.stage_spend, 0.0, 0.0], F32)
+
+
+def _stage_hazard(case: Case) -> np.ndarray:
+    mp = case.model
+    return np.array([mp.h_explore, 0, 0, mp.h_decline, 0, 0], F32)
 
 
 @dataclass
@@ -256,16 +263,19 @@ class _Run:
         self.case, self.mp, self.cp = case, mp, cp
         self.h, self.st = hidden, state
         self.seg = seg.astype(np.intp)
+        self.seg8 = seg.astype(np.int8)  # np.take with a narrow index is the fastest gather
         self.seg6 = self.seg * 6  # + stage (0–5): the aggregation column
         self.seed, self.months, self.phase, self.history = seed, months, phase, history
         self.entry, self.order, self.n0, self.man_u = entry, order, n_initial, man_u
         self.next_slot = n_initial
         self.streams = rngs.MonthlyStreams(seed)
+        self.draws = rngs.N_MONTHLY if case.kind == "noncontractual" else rngs.U_CHURN + 1
         self.N = len(seg)
         self.S = len(cp.segments)
         n = self.N
         self.blocks = [slice(b, min(b + rngs.BLOCK, n)) for b in range(0, n, rngs.BLOCK)]
         self.stage_spend = _stage_spend(case)
+        self.stage_hazard = _stage_hazard(case)
         self.log_tenure = (mp.h_tenure * np.log1p(np.arange(MAX_TENURE + 2))).astype(F32)
         # Static parts of linear terms, folded once per run.
         hidden["sow_base"] = hidden["sow0"] - F32(0.5 * mp.sow_loyalty)
@@ -273,8 +283,8 @@ class _Run:
         self.stars = np.flatnonzero(hidden["growth"] != 1)
         self.r_care = np.zeros(n, F32)
         self.covered = np.zeros(n, bool)
-        self.revenue = np.zeros(n, np.float64)
-        self.margin = np.zeros(n, np.float64)
+        self.revenue = np.zeros(n, F32)
+        self.margin = np.zeros(n, F32)
         self.churn_month = np.full(n, -1, np.int16)
         self.exit_sat = np.full(n, np.nan, F32)
         self.hazard = np.zeros(n, F32)
@@ -282,6 +292,8 @@ class _Run:
         self.last_buy = np.full(n, -1, np.int16) if history else None
         self.buys = np.zeros(n, np.int16) if history else None
         self.start_stage = state["stage"].copy()
+        active = state["stage"] < CHURNED
+        self.n_seg = np.bincount(self.seg[active], minlength=self.S).astype(np.float64)
         self.price_live = bool((state["pref"] != 1).any() or (cp.levers[:, L_DISC] > 0).any())
         self.c_live = bool((state["C"] != 0).any() or (cp.levers[:, L_RW] > 0).any())
         self.rows: list[dict] = []
@@ -316,7 +328,10 @@ class _Run:
         st["q_buy"][idx] = buy_probability(
             h["purchase_rate"][idx], st["stage"][idx], self.stage_spend
         )
+        st["m_stage"][idx] = self.stage_spend[EXPLORE]
+        st["h_stage"][idx] = self.mp.h_explore
         self.entry[idx] = t
+        self.n_seg += np.bincount(self.seg[idx], minlength=self.S)
 
     def _acquire(self, t: int) -> np.ndarray:
         """Activate the customers this month's acquisition budget brings in; count by channel."""
@@ -350,9 +365,6 @@ class _Run:
 
     def _coverage(self, active: np.ndarray, capacity: np.ndarray) -> None:
         """Key-account coverage: the highest-valued active customers of each segment first."""
-        self.covered[:] = False
-        if not (capacity > 0).any():
-            return
         act_sorted = active[self.order]
         seg_sorted = self.seg[self.order]
         cs = np.cumsum(act_sorted)
@@ -361,9 +373,8 @@ class _Run:
         rank = cs - before[seg_sorted]
         self.covered[self.order] = act_sorted & (rank <= capacity[seg_sorted])
 
-    def _segment_month(self, active: np.ndarray, mods: dict) -> _SegMonth:
+    def _segment_month(self, n_seg: np.ndarray, mods: dict) -> _SegMonth:
         mp, costs, lev = self.mp, self.case.costs, self.cp.levers
-        n_seg = np.bincount(self.seg[active], minlength=self.S).astype(np.float64)
         safe = np.maximum(n_seg, 1.0)
         u_care = lev[:, L_CARE] / safe / costs.care
         u_x = lev[:, L_X] / safe / costs.cross_sell
@@ -371,7 +382,10 @@ class _Run:
             np.maximum(u_care - mp.fatigue_dose, 0) ** 2 + np.maximum(u_x - mp.fatigue_dose, 0) ** 2
         )
         capacity = lev[:, L_KAM] * 2 * costs.kam_accounts * mods["kam_capacity"]
-        self._coverage(active, capacity)
+        if (capacity > 0).any():
+            self._coverage(self.st["stage"] < CHURNED, capacity)
+        else:
+            self.covered[:] = False
         covered = np.minimum(n_seg, np.floor(capacity))
         u_kam = np.where(
             covered > 0,
@@ -401,15 +415,14 @@ class _Run:
     # -- the month ----------------------------------------------------------------------
     def step(self, t: int) -> None:
         """Advance every customer by one month."""
-        st, lev, costs = self.st, self.cp.levers, self.case.costs
+        lev, costs = self.cp.levers, self.case.costs
         mods = event_modifiers(self.case, None if self.history else t)
         if self.history:
             self.activate(np.flatnonzero(self.entry == t), t)
         acquired = self._acquire(t)
-        stage0 = st["stage"].copy()
-        sp = self._segment_month(stage0 < CHURNED, mods)
+        sp = self._segment_month(self.n_seg.copy(), mods)
         uni = [
-            self.streams.uniforms(self.phase, t, k, sl.stop - sl.start)
+            self.streams.uniforms(self.phase, t, k, sl.stop - sl.start, self.draws)
             for k, sl in enumerate(self.blocks)
         ]
         fails = [self._phase_a(sl, u, sp, mods) for sl, u in zip(self.blocks, uni, strict=True)]
@@ -431,6 +444,8 @@ class _Run:
         if agg is None:
             agg = _empty_parts(self.S)
         self.transitions[t - 1, :4] = agg["transitions"].reshape(6, 6)[:4, :N_STAGES]
+        by_key = (agg["count"] - agg["churned"]).reshape(self.S, 6)
+        self.n_seg = by_key[:, :4].sum(axis=1).astype(np.float64)
         self._grow_wallets()
         self.sat_hist[t - 1] = agg["sat_hist"]
         self._record_cohorts(t)
@@ -450,19 +465,21 @@ class _Run:
         """Service failures (fewer with proactive care) and who of the failed complains."""
         mp, st, h = self.mp, self.st, self.h
         n = sl.stop - sl.start
-        seg = self.seg[sl]
-        r_care = np.multiply(h["beta"][L_CARE, sl], sp.g_care[seg], out=self.r_care[sl])
+        r_care = np.take(sp.g_care, self.seg8[sl], out=self.r_care[sl])
+        r_care *= h["beta"][L_CARE, sl]
         p_f = F32(mods["p_fail"]) - F32(mods["p_fail"] * mp.care_fail_cut) * r_care
         uf = u[rngs.U_FAIL, :n]
         idx = np.flatnonzero((uf < p_f) & (st["stage"][sl] < CHURNED))
-        major = uf[idx] < F32(mp.major_share) * p_f[idx]
+        w = uf[idx] / p_f[idx]  # uniform again, given the failure
+        ms = F32(mp.major_share)
+        major = w < ms
+        uv = np.where(major, w / max(ms, F32(1e-12)), (w - ms) / max(1 - ms, F32(1e-12)))
         x = (
             F32(mp.voice_intercept)
             + F32(mp.voice_sat) * (F32(0.6) - st["S"][sl][idx])
             + F32(mp.voice_major) * major
         )
         p_voice = h["voice"][sl][idx] / (1 + np.exp(-x))
-        uv = u[rngs.U_VOICE, :n][idx]
         complain = uv < p_voice
         return _Failures(idx, major, complain, uv / np.maximum(p_voice, F32(1e-12)))
 
@@ -484,17 +501,21 @@ class _Run:
         S, L, E, G = st["S"][sl], st["L"][sl], st["E"][sl], st["G"][sl]
         fl = fa.idx
         # 2. Delivered value (让渡价值): quality plus price and reward gains.
-        q = sp.q0[seg]
+        seg8 = self.seg8[sl]
+        q = np.take(sp.q0, seg8)
         q += u[rngs.U_NOISE, :n] * F32(2 * mp.quality_noise * math.sqrt(3.0))
         q += h["fit"][sl]
         q += F32(mp.q_care) * self.r_care[sl]
         r_kam = r_x = r_rw = None
         if sp.any_kam:
-            r_kam = h["beta"][L_KAM, sl] * np.where(self.covered[sl], sp.hill[seg], F32(0))
+            r_kam = h["beta"][L_KAM, sl] * np.take(sp.hill, seg8) * self.covered[sl]
             q += F32(mp.q_kam) * r_kam
         if sp.any_x:
-            r_x = h["beta"][L_X, sl] * sp.g_x[seg] * (F32(0.3) < L)
-            q += np.where(F32(0.5) <= S, F32(mp.q_cross_sell), F32(-mp.cross_sell_annoy)) * r_x
+            r_x = h["beta"][L_X, sl] * np.take(sp.g_x, seg8) * (F32(0.3) < L)
+            # +q_cross_sell for the satisfied, −cross_sell_annoy below S = 0.5
+            effect = (F32(0.5) <= S) * F32(mp.q_cross_sell + mp.cross_sell_annoy)
+            effect -= F32(mp.cross_sell_annoy)
+            q += effect * r_x
         if fl.size:
             q[fl] -= F32(mp.q_fail)
         v = q
@@ -502,7 +523,7 @@ class _Run:
             v -= F32(mods["value_shift"])
         d = p_now = None
         if self.price_live:
-            d = sp.disc[seg]
+            d = np.take(sp.disc, seg8)
             p_now = 1 - d
             pref = st["pref"][sl]
             v += (
@@ -513,7 +534,7 @@ class _Run:
             )
             pref += F32(mp.ref_price_speed) * (p_now - pref)
         if sp.any_rw:
-            r_rw = h["beta"][L_RW, sl] * sp.g_rw[seg]
+            r_rw = h["beta"][L_RW, sl] * np.take(sp.g_rw, seg8)
             v += F32(mp.rewards_value) * r_rw
         # 4. Satisfaction: expectation–disconfirmation, losses weigh double.
         dis = v - E
@@ -525,17 +546,18 @@ class _Run:
         s_new += F32(mp.sat_disconfirm * (mp.loss_aversion - 1)) * np.minimum(dis, F32(0))
         np.clip(s_new, 0, 1, out=s_new)
         s_new *= F32(1 - mp.sat_memory)
-        s_new += F32(mp.sat_memory) * S
+        S *= F32(mp.sat_memory)
+        S += s_new  # S is the state itself: updated in place
         # 5. Expectations ratchet up fast, down slowly: delight decays into a must-be.
-        E += np.where(dis > 0, F32(mp.expect_up), F32(mp.expect_down)) * dis
+        E += F32(mp.expect_down) * dis
+        E += F32(mp.expect_up - mp.expect_down) * np.maximum(dis, F32(0))
         # 3. Complaint outcomes (sparse) and 7. grievance.
         G *= F32(mp.grievance_decay)
         outcomes = None
         if fl.size:
-            outcomes = self._complaints(sl, seg, fl, fa, sp, s_new, G)
-        S[:] = s_new
+            outcomes = self._complaints(sl, seg, fl, fa, sp, S, G)
         # 6. Loyalty moves toward the Jones–Sasser curve of satisfaction; lock-in.
-        x = np.exp(F32(mp.loyalty_slope * mp.loyalty_mid) - F32(mp.loyalty_slope) * s_new)
+        x = np.exp(F32(mp.loyalty_slope * mp.loyalty_mid) - F32(mp.loyalty_slope) * S)
         x += 1
         np.divide(F32(mp.loyalty_speed), x, out=x)
         L *= F32(1 - mp.loyalty_speed)
@@ -556,30 +578,35 @@ class _Run:
         target -= sow
         sow += F32(mp.sow_speed) * target
         expected = h["wallet"][sl] * sow
-        expected *= self.stage_spend[stage]
+        expected *= st["m_stage"][sl]
         if mods["wallet_mult"] != 1:
             expected *= F32(mods["wallet_mult"])
         if d is not None:
             expected *= 1 + F32(0.5) * d * h["price_sens"][sl]
         q_buy = st["q_buy"][sl]
-        buy = u[rngs.U_BUY, :n] < q_buy
+        buy = None  # contractual forward runs only need it for 考察期 customers (below)
         if case.kind == "contractual":
             spend = expected
+            if self.history:
+                buy = u[rngs.U_CHURN, :n] < q_buy  # no churn in the history window
         else:
-            spend = np.where(buy, expected / np.maximum(q_buy, F32(1e-6)), F32(0))
+            buy = u[rngs.U_BUY, :n] < q_buy
+            spend = expected / np.maximum(q_buy, F32(1e-6)) * buy
         # 8. Churn hazard (logit-additive terms; constants folded into logit_base).
         tenure = st["tenure"][sl]
         logit = h["logit_base"][sl] - F32(mp.h_loyalty) * L
         logit -= F32(mp.h_sat) * S
         logit += F32(mp.h_grievance) * G
-        logit += self._stage_hazard(mods)[stage]
-        logit -= self.log_tenure[tenure]
+        logit += st["h_stage"][sl]
+        if mods["hazard_shift"]:
+            logit += F32(mods["hazard_shift"])
+        logit -= np.take(self.log_tenure, tenure)
         if self.c_live:
             logit -= F32(mp.h_lockin) * st["C"][sl]
         if r_kam is not None:
             logit -= F32(mp.h_kam) * r_kam
         if d is not None:
-            logit += sp.h_disc[seg]
+            logit += np.take(sp.h_disc, seg8)
         if mods["key_hazard_shift"]:
             logit += F32(mods["key_hazard_shift"]) * h["key_resp"][sl]
         np.negative(logit, out=logit)
@@ -588,7 +615,15 @@ class _Run:
         np.reciprocal(hz, out=hz)
         if case.kind == "noncontractual":
             hz *= buy  # dropout happens after a purchase
-        churn = (u[rngs.U_CHURN, :n] < hz) & active if not self.history else np.zeros(n, bool)
+        uc = u[rngs.U_CHURN, :n]
+        churn = (uc < hz) & active if not self.history else np.zeros(n, bool)
+        bought = st["bought"][sl]
+        if buy is not None:
+            bought |= buy
+        else:  # the churn uniform's residue among those who stay decides 考察期 purchases
+            ex = np.flatnonzero(stage == EXPLORE)
+            stay = uc[ex] >= hz[ex]
+            bought[ex] |= stay & (uc[ex] - hz[ex] < q_buy[ex] * (1 - hz[ex]))
         # Money.
         revenue = spend * p_now if p_now is not None else spend
         gm = (
@@ -596,10 +631,10 @@ class _Run:
             if d is not None
             else (spend * F32(case.population.margin_rate))
         )
-        rewards = sp.rw_rate[seg] * revenue if sp.any_rw else None
+        rewards = np.take(sp.rw_rate, seg8) * revenue if sp.any_rw else None
         # 10. Stages, each move after a minimum dwell.
         dwell = st["dwell"][sl]
-        new = self._next_stage(stage, active, dwell, tenure, buy, S, L, expected, sl)
+        new = self._next_stage(stage, active, dwell, tenure, bought, S, L, expected, sl)
         new[churn] = CHURNED
         st["spend_mean"][sl] += F32(2 / 7) * (expected - st["spend_mean"][sl])
         tenure += active
@@ -608,9 +643,12 @@ class _Run:
         dwell[changed] = 0
         st["stage"][sl] = new
         st["bought"][sl][changed] = False
+        moved = new[changed]
         st["q_buy"][sl][changed] = buy_probability(
-            h["purchase_rate"][sl][changed], new[changed], self.stage_spend
+            h["purchase_rate"][sl][changed], moved, self.stage_spend
         )
+        st["m_stage"][sl][changed] = self.stage_spend[moved]
+        st["h_stage"][sl][changed] = self.stage_hazard[moved]
         # Per-customer accumulators.
         self.revenue[sl] += revenue
         margin = gm - rewards if rewards is not None else gm
@@ -628,7 +666,17 @@ class _Run:
         if self.sample_idx.size:
             self._capture(sl, left, outcomes, fl, L, S, G, r_kam, stage, tenure, d, mods)
         return self._partials(
-            sl, stage, new, left, revenue, gm if d is not None else None, rewards, S, L, outcomes
+            sl,
+            stage,
+            new,
+            changed,
+            left,
+            revenue,
+            gm if d is not None else None,
+            rewards,
+            S,
+            L,
+            outcomes,
         )
 
     def _complaints(self, sl, seg, fl, fa: _Failures, sp: _SegMonth, s_new, G) -> dict:
@@ -670,15 +718,9 @@ class _Run:
             "code": code,
         }
 
-    def _stage_hazard(self, mods: dict) -> np.ndarray:
-        mp = self.mp
-        return np.array([mp.h_explore, 0, 0, mp.h_decline, 0, 0], F32) + F32(mods["hazard_shift"])
-
-    def _next_stage(self, stage, active, dwell, tenure, buy, S, L, expected, sl) -> np.ndarray:
+    def _next_stage(self, stage, active, dwell, tenure, bought, S, L, expected, sl) -> np.ndarray:
         """Lifecycle moves 考察→形成→稳定, 形成/稳定→退化, 退化→形成 (DESIGN §3.3 step 10)."""
         mp, st = self.mp, self.st
-        bought = st["bought"][sl]
-        bought |= buy
         can = active & (dwell >= mp.min_dwell)
         new = stage.copy()
         low = (F32(mp.decline_sat) > S) | (F32(mp.decline_loyalty) > L)
@@ -693,7 +735,16 @@ class _Run:
         new[back] = FORM
         return new
 
-    def _partials(self, sl, stage, new, left, revenue, gm, rewards, S, L, oc) -> dict:
+    def _transitions(self, stage, new, changed, count) -> np.ndarray:
+        """Stage-to-stage counts (6 × 6, flattened) from the sparse list of movers."""
+        by_stage = count.reshape(self.S, 6).sum(axis=0)
+        from_ = stage[changed].astype(np.intp)
+        moves = np.bincount(from_ * 6 + new[changed], minlength=36).astype(np.float64)
+        stay = by_stage - np.bincount(from_, minlength=6)
+        moves[np.arange(6) * 7] += stay
+        return moves
+
+    def _partials(self, sl, stage, new, changed, left, revenue, gm, rewards, S, L, oc) -> dict:
         """Sums of one block: by (segment, stage at start) columns, plus month totals.
 
         ``gm`` is None when no discount applies; gross margin is then margin rate × revenue.
@@ -702,8 +753,15 @@ class _Run:
         key = self.seg6[sl] + stage
         gone = key[left]
         rev = np.bincount(key, revenue, minlength=cols)
+        # One bincount gives head counts by (segment, stage) and the satisfaction histogram.
+        bins = (S * F32(SAT_BINS)).astype(np.intp)  # S ∈ [0, 1] for every slot
+        by_bin = np.bincount(key * (SAT_BINS + 1) + bins, minlength=cols * (SAT_BINS + 1))
+        by_bin = by_bin.reshape(self.S, 6, SAT_BINS + 1)
+        count = by_bin.sum(axis=2).ravel()
+        hist = by_bin[:, :4, :].sum(axis=(0, 1)) - np.bincount(bins[left], minlength=SAT_BINS + 1)
+        hist[SAT_BINS - 1] += hist[SAT_BINS]  # S == 1 belongs to the top bin
         out = {
-            "count": np.bincount(key, minlength=cols),
+            "count": count,
             "revenue": rev,
             "gm": (
                 np.bincount(key, gm, minlength=cols)
@@ -716,15 +774,12 @@ class _Run:
             "sat": np.bincount(key, S, minlength=cols) - np.bincount(gone, S[left], minlength=cols),
             "loy": np.bincount(key, L, minlength=cols) - np.bincount(gone, L[left], minlength=cols),
             "churned": np.bincount(gone, minlength=cols),
-            "transitions": np.bincount(stage.astype(np.intp) * 6 + new, minlength=36),
+            "transitions": self._transitions(stage, new, changed, count),
         }
         alive = new < CHURNED
-        s_alive = S[alive]
-        out["alive_total"] = float(alive.sum())
-        out["affection"] = float(np.count_nonzero(s_alive > F32(0.85)))
-        out["defection"] = float(np.count_nonzero(s_alive < F32(0.5)))
-        hist = np.bincount((s_alive * SAT_BINS).astype(np.intp), minlength=SAT_BINS + 1)
-        hist[SAT_BINS - 1] += hist[SAT_BINS]  # S == 1 belongs to the top bin
+        out["alive_total"] = float(count.reshape(self.S, 6)[:, :4].sum() - left.size)
+        out["affection"] = float(np.count_nonzero((S > F32(0.85)) & alive))
+        out["defection"] = float(np.count_nonzero((S < F32(0.5)) & alive))
         out["sat_hist"] = hist[:SAT_BINS]
         for k in ("complain", "resolved", "unresolved", "silent"):
             out[k] = (
@@ -825,19 +880,23 @@ class _Run:
         self.sample["complaint"] = np.zeros((m, k), np.int8)
         self.sample["terms"] = np.full((k, len(HAZARD_TERMS)), np.nan, F32)
         self.sample_code = np.zeros(k, np.int8)
+        cuts = np.searchsorted(self.sample_idx, [sl.start for sl in self.blocks] + [self.N])
+        self.sample_at = {  # block start → (first, last) sample positions and local indices
+            sl.start: (int(lo), int(hi), self.sample_idx[lo:hi] - sl.start)
+            for sl, lo, hi in zip(self.blocks, cuts[:-1], cuts[1:], strict=True)
+        }
 
     def _capture(self, sl, left, outcomes, fl, L, S, G, r_kam, stage, tenure, d, mods) -> None:
         """Complaint outcomes of sampled customers, and the hazard terms of those who left."""
-        lo, hi = np.searchsorted(self.sample_idx, [sl.start, sl.stop])
+        lo, hi, j = self.sample_at[sl.start]
         if lo == hi:
             return
-        j = self.sample_idx[lo:hi] - sl.start
-        code = np.zeros(j.size, np.int8)
+        code = self.sample_code[lo:hi]
+        code[:] = 0
         if outcomes is not None:
             pos = np.minimum(np.searchsorted(fl, j), fl.size - 1)
             hit = fl[pos] == j
             code[hit] = outcomes["code"][pos[hit]]
-        self.sample_code[lo:hi] = code
         if not left.size:
             return
         pos = np.minimum(np.searchsorted(left, j), left.size - 1)
@@ -855,7 +914,7 @@ class _Run:
                 mp.h_grievance * G[jj],
                 -mp.h_lockin * self.st["C"][g],
                 -mp.h_kam * r_kam[jj] if r_kam is not None else np.zeros(jj.size),
-                self._stage_hazard({"hazard_shift": 0.0})[stage[jj]],
+                self.stage_hazard[stage[jj]],
                 -self.log_tenure[tenure[jj] - 1],
                 self._discount_term(d[jj]) if d is not None else np.zeros(jj.size),
                 np.full(jj.size, mods["hazard_shift"])

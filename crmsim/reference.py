@@ -225,10 +225,11 @@ class ReferenceRun:
             p_f = pf - pf * mp.care_fail_cut * r_care
             uf = u(c.i, rngs.U_FAIL)
             if uf < p_f:
-                major = uf < mp.major_share * p_f
+                w = uf / p_f  # uniform given the failure: major or minor, then the voice draw
+                major = w < mp.major_share
+                uv = w / mp.major_share if major else (w - mp.major_share) / (1 - mp.major_share)
                 x = mp.voice_intercept + mp.voice_sat * (0.6 - c.S) + mp.voice_major * major
                 p_voice = c.voice * _sig(x)
-                uv = u(c.i, rngs.U_VOICE)
                 complain = uv < p_voice
                 fails[c.i] = (major, complain, uv / max(p_voice, 1e-12))
                 k_seg[c.seg] += complain
@@ -329,8 +330,9 @@ class ReferenceRun:
                 * mods["wallet_mult"]
                 * (1 + 0.5 * d * c.price)
             )
-            buy = u(c.i, rngs.U_BUY) < c.q_buy
-            if case.kind == "contractual":
+            contractual = case.kind == "contractual"
+            buy = False if contractual else u(c.i, rngs.U_BUY) < c.q_buy
+            if contractual:
                 spend = expected
             else:
                 spend = expected / max(c.q_buy, 1e-6) if buy else 0.0
@@ -350,7 +352,10 @@ class ReferenceRun:
             hz = _sig(logit)
             if case.kind == "noncontractual" and not buy:
                 hz = 0.0
-            churn = u(c.i, rngs.U_CHURN) < hz
+            uc = u(c.i, rngs.U_CHURN)
+            churn = uc < hz
+            if contractual and not churn:  # the churn draw's residue decides purchases
+                buy = (uc - hz) / (1 - hz) < c.q_buy
             revenue = spend * p_now
             gm = spend * (case.population.margin_rate - d)
             rewards = lv[L_RW] * revenue

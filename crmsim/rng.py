@@ -12,11 +12,14 @@ import numpy as np
 
 BLOCK = 32_768  # customer slots per random block; part of the model's definition
 POPULATION, NAMES, PROSPECTS, MONTHLY, SAMPLE = 1, 2, 3, 4, 5
-# Uniforms per slot-month: failure (and, below p_fail·major_share, a major one), quality noise,
-# voice (a complainer's u_voice / p_voice is again uniform and decides the resolution), churn,
-# purchase.
-N_MONTHLY = 5
-U_FAIL, U_NOISE, U_VOICE, U_CHURN, U_BUY = range(N_MONTHLY)
+# Uniforms per slot-month: failure, quality noise, churn and (non-contractual cases) purchase.
+# Rare follow-ups reuse the residue of a uniform, which is again uniform given the outcome:
+# given a failure (u < p_fail), u / p_fail decides major vs minor, what is left decides whether
+# the customer voices a complaint, and what is left after that decides the resolution. In
+# contractual cases the purchase draw (needed only for 考察期 customers) is the churn uniform's
+# residue (u − h) / (1 − h) among those who stay.
+N_MONTHLY = 4
+U_FAIL, U_NOISE, U_CHURN, U_BUY = range(N_MONTHLY)
 
 
 def stream(seed: int, *key: int) -> np.random.Generator:
@@ -62,11 +65,13 @@ class MonthlyStreams:
             "uinteger": 0,
         }
 
-    def uniforms(self, phase: int, month: int, block: int, n: int = BLOCK) -> np.ndarray:
-        """(N_MONTHLY, n) float32 uniforms of a block's first ``n`` slots in one month; the
-        first ``n`` numbers of each purpose do not depend on ``n``."""
-        out = np.empty((N_MONTHLY, n), np.float32)
-        for k in range(N_MONTHLY):
+    def uniforms(
+        self, phase: int, month: int, block: int, n: int = BLOCK, rows: int = N_MONTHLY
+    ) -> np.ndarray:
+        """(rows, n) float32 uniforms of a block's first ``n`` slots in one month; the first
+        ``n`` numbers of each purpose do not depend on ``n`` or ``rows``."""
+        out = np.empty((rows, n), np.float32)
+        for k in range(rows):
             self.bitgen.state = self._state(phase, month, block, k)
             self.gen.random(n, dtype=np.float32, out=out[k])
         return out
