@@ -217,15 +217,12 @@ class _SegMonth:
     n: np.ndarray  # active customers at the start of the month
     g_care: np.ndarray  # 1 − e^(−dose) per lever (before the customer's own β)
     g_x: np.ndarray
-    g_rw: np.ndarray
     hill: np.ndarray  # key-account dose response u²/(1+u²)
-    q0: np.ndarray  # quality constant: base + events − fatigue
-    disc: np.ndarray
-    h_disc: np.ndarray
-    rw_rate: np.ndarray
+    q0: np.float32  # quality constant: base + events − the noise offset
+    fatigue: np.ndarray  # over-dosing penalty per segment
+    any_fatigue: bool
     any_x: bool
     any_kam: bool
-    any_rw: bool
     b_rel: np.ndarray | None = None  # recovery money per complaint / b0
     fast: np.ndarray | None = None
 
@@ -283,12 +280,27 @@ class _Run:
         self.stars = np.flatnonzero(hidden["growth"] != 1)
         self.r_care = np.zeros(n, F32)
         self.covered = np.zeros(n, bool)
-        self.revenue = np.zeros(n, F32)
-        self.margin = np.zeros(n, F32)
+        self.spend = np.zeros(n, F32)
+        self.month_spend = np.zeros(n, F32)
+        # Rates fixed for the run, per customer: discount, its hazard term, reward response,
+        # and the factors that turn spend into revenue and into margin after rewards.
+        lev, segi = cp.levers, self.seg
+        disc = lev[:, L_DISC]
+        h_disc = -mp.h_discount * np.minimum(disc, mp.deep_discount) + mp.h_deep_discount * (
+            disc > mp.deep_discount
+        )
+        self.d_i = disc[segi].astype(F32)
+        self.h_disc_i = h_disc[segi].astype(F32)
+        g_rw = 1 - np.exp(-lev[:, L_RW] / case.costs.rewards_ref)
+        self.r_rw_i = (
+            (hidden["beta"][L_RW] * g_rw[segi]).astype(F32) if (lev[:, L_RW] > 0).any() else None
+        )
+        rw = lev[:, L_RW]
+        self.revenue_factor = (1 - disc)[segi]
+        self.margin_factor = (case.population.margin_rate - disc - rw * (1 - disc))[segi]
         self.churn_month = np.full(n, -1, np.int16)
         self.exit_sat = np.full(n, np.nan, F32)
         self.hazard = np.zeros(n, F32)
-        self.month_margin = np.zeros(n, F32)
         self.last_buy = np.full(n, -1, np.int16) if history else None
         self.buys = np.zeros(n, np.int16) if history else None
         self.start_stage = state["stage"].copy()
@@ -392,24 +404,17 @@ class _Run:
             lev[:, L_KAM] * costs.kam_accounts * mods["kam_capacity"] / np.maximum(covered, 1.0),
             0.0,
         )
-        disc = lev[:, L_DISC]
         noise_lo = mp.quality_noise * math.sqrt(3.0)
         return _SegMonth(
             n=n_seg,
             g_care=(1 - np.exp(-u_care)).astype(F32),
             g_x=(1 - np.exp(-u_x)).astype(F32),
-            g_rw=(1 - np.exp(-lev[:, L_RW] / costs.rewards_ref)).astype(F32),
             hill=(u_kam**2 / (1 + u_kam**2)).astype(F32),
-            q0=(mp.quality_base + mods["quality_shift"] - fatigue - noise_lo).astype(F32),
-            disc=disc.astype(F32),
-            h_disc=(
-                -mp.h_discount * np.minimum(disc, mp.deep_discount)
-                + mp.h_deep_discount * (disc > mp.deep_discount)
-            ).astype(F32),
-            rw_rate=lev[:, L_RW].astype(F32),
+            q0=F32(mp.quality_base + mods["quality_shift"] - noise_lo),
+            fatigue=fatigue.astype(F32),
+            any_fatigue=bool((fatigue > 0).any()),
             any_x=bool((lev[:, L_X] > 0).any()),
             any_kam=bool(self.covered.any()),
-            any_rw=bool((lev[:, L_RW] > 0).any()),
         )
 
     # -- the month ----------------------------------------------------------------------
@@ -502,9 +507,11 @@ class _Run:
         fl = fa.idx
         # 2. Delivered value (让渡价值): quality plus price and reward gains.
         seg8 = self.seg8[sl]
-        q = np.take(sp.q0, seg8)
-        q += u[rngs.U_NOISE, :n] * F32(2 * mp.quality_noise * math.sqrt(3.0))
+        q = u[rngs.U_NOISE, :n] * F32(2 * mp.quality_noise * math.sqrt(3.0))
+        q += sp.q0
         q += h["fit"][sl]
+        if sp.any_fatigue:
+            q -= np.take(sp.fatigue, seg8)
         q += F32(mp.q_care) * self.r_care[sl]
         r_kam = r_x = r_rw = None
         if sp.any_kam:
@@ -523,7 +530,7 @@ class _Run:
             v -= F32(mods["value_shift"])
         d = p_now = None
         if self.price_live:
-            d = np.take(sp.disc, seg8)
+            d = self.d_i[sl]
             p_now = 1 - d
             pref = st["pref"][sl]
             v += (
@@ -533,8 +540,8 @@ class _Run:
                 * ((pref - p_now) / pref)
             )
             pref += F32(mp.ref_price_speed) * (p_now - pref)
-        if sp.any_rw:
-            r_rw = h["beta"][L_RW, sl] * np.take(sp.g_rw, seg8)
+        if self.r_rw_i is not None:
+            r_rw = self.r_rw_i[sl]
             v += F32(mp.rewards_value) * r_rw
         # 4. Satisfaction: expectation–disconfirmation, losses weigh double.
         dis = v - E
@@ -606,7 +613,7 @@ class _Run:
         if r_kam is not None:
             logit -= F32(mp.h_kam) * r_kam
         if d is not None:
-            logit += np.take(sp.h_disc, seg8)
+            logit += self.h_disc_i[sl]
         if mods["key_hazard_shift"]:
             logit += F32(mods["key_hazard_shift"]) * h["key_resp"][sl]
         np.negative(logit, out=logit)
@@ -624,14 +631,6 @@ class _Run:
             ex = np.flatnonzero(stage == EXPLORE)
             stay = uc[ex] >= hz[ex]
             bought[ex] |= stay & (uc[ex] - hz[ex] < q_buy[ex] * (1 - hz[ex]))
-        # Money.
-        revenue = spend * p_now if p_now is not None else spend
-        gm = (
-            spend * (F32(case.population.margin_rate) - d)
-            if d is not None
-            else (spend * F32(case.population.margin_rate))
-        )
-        rewards = np.take(sp.rw_rate, seg8) * revenue if sp.any_rw else None
         # 10. Stages, each move after a minimum dwell.
         dwell = st["dwell"][sl]
         new = self._next_stage(stage, active, dwell, tenure, bought, S, L, expected, sl)
@@ -649,12 +648,11 @@ class _Run:
         )
         st["m_stage"][sl][changed] = self.stage_spend[moved]
         st["h_stage"][sl][changed] = self.stage_hazard[moved]
-        # Per-customer accumulators.
-        self.revenue[sl] += revenue
-        margin = gm - rewards if rewards is not None else gm
-        self.margin[sl] += margin
+        # Per-customer accumulators. A segment's discount and reward rates are fixed for the
+        # run, so revenue, gross margin and rewards are spend times per-customer constants.
+        self.spend[sl] += spend
         if t == self.months:
-            self.month_margin[sl] = margin
+            self.month_spend[sl] = spend
             self.hazard[sl] = hz
         if self.history:
             self.last_buy[sl][buy] = t
@@ -665,19 +663,7 @@ class _Run:
             self.exit_sat[sl][left] = S[left]
         if self.sample_idx.size:
             self._capture(sl, left, outcomes, fl, L, S, G, r_kam, stage, tenure, d, mods)
-        return self._partials(
-            sl,
-            stage,
-            new,
-            changed,
-            left,
-            revenue,
-            gm if d is not None else None,
-            rewards,
-            S,
-            L,
-            outcomes,
-        )
+        return self._partials(sl, stage, new, changed, left, spend, S, L, outcomes)
 
     def _complaints(self, sl, seg, fl, fa: _Failures, sp: _SegMonth, s_new, G) -> dict:
         """Resolve complaints with the segment's budget per complaint; update S and grievance."""
@@ -744,15 +730,12 @@ class _Run:
         moves[np.arange(6) * 7] += stay
         return moves
 
-    def _partials(self, sl, stage, new, changed, left, revenue, gm, rewards, S, L, oc) -> dict:
-        """Sums of one block: by (segment, stage at start) columns, plus month totals.
-
-        ``gm`` is None when no discount applies; gross margin is then margin rate × revenue.
-        """
+    def _partials(self, sl, stage, new, changed, left, spend, S, L, oc) -> dict:
+        """Sums of one block: by (segment, stage at start) columns, plus month totals."""
         cols = self.S * 6
         key = self.seg6[sl] + stage
         gone = key[left]
-        rev = np.bincount(key, revenue, minlength=cols)
+        spent = np.bincount(key, spend, minlength=cols)
         # One bincount gives head counts by (segment, stage) and the satisfaction histogram.
         bins = (S * F32(SAT_BINS)).astype(np.intp)  # S ∈ [0, 1] for every slot
         by_bin = np.bincount(key * (SAT_BINS + 1) + bins, minlength=cols * (SAT_BINS + 1))
@@ -762,15 +745,7 @@ class _Run:
         hist[SAT_BINS - 1] += hist[SAT_BINS]  # S == 1 belongs to the top bin
         out = {
             "count": count,
-            "revenue": rev,
-            "gm": (
-                np.bincount(key, gm, minlength=cols)
-                if gm is not None
-                else rev * self.case.population.margin_rate
-            ),
-            "rewards": (
-                np.bincount(key, rewards, minlength=cols) if rewards is not None else np.zeros(cols)
-            ),
+            "spend": spent,
             "sat": np.bincount(key, S, minlength=cols) - np.bincount(gone, S[left], minlength=cols),
             "loy": np.bincount(key, L, minlength=cols) - np.bincount(gone, L[left], minlength=cols),
             "churned": np.bincount(gone, minlength=cols),
@@ -813,9 +788,18 @@ class _Run:
         def by_stage(k):
             return agg[k].reshape(self.S, 6)[:, :4].sum(axis=0)
 
-        rewards = by_seg("rewards")
+        lev = self.cp.levers
+        disc, rw = lev[:, L_DISC, None], lev[:, L_RW, None]
+        spend = agg["spend"].reshape(self.S, 6)[:, :4]  # segment × stage at the start
+        money = {
+            "revenue": spend * (1 - disc),
+            "gm": spend * (self.case.population.margin_rate - disc),
+        }
+        money["rewards"] = rw * money["revenue"]
+        rewards = money["rewards"].sum(axis=1)
         service = levers_cost + rewards
-        cols = {k: by_seg(k) for k in ("count", "churned", "revenue", "gm", "sat", "loy")}
+        cols = {k: by_seg(k) for k in ("count", "churned", "sat", "loy")}
+        cols.update({k: v.sum(axis=1) for k, v in money.items()})
         for s in range(self.S):
             self.seg_rows.append(
                 {
@@ -833,8 +817,8 @@ class _Run:
                     "loyalty_sum": cols["loy"][s],
                 }
             )
-        st_n, st_rev = by_stage("count"), by_stage("revenue")
-        st_margin = by_stage("gm") - by_stage("rewards")
+        st_n, st_rev = by_stage("count"), money["revenue"].sum(axis=0)
+        st_margin = (money["gm"] - money["rewards"]).sum(axis=0)
         for k in range(4):
             self.stage_rows.append([t, k, st_n[k], st_rev[k], st_margin[k]])
         alive = max(agg["alive_total"], 1.0)
@@ -935,7 +919,8 @@ class _Run:
         self.sample["S"][k] = np.where(live, st["S"][idx], np.nan)
         self.sample["L"][k] = np.where(live, st["L"][idx], np.nan)
         self.sample["G"][k] = np.where(live, st["G"][idx], np.nan)
-        self.sample["revenue"][k] = self.revenue[idx]  # cumulative; the UI takes differences
+        # cumulative revenue; the UI takes differences
+        self.sample["revenue"][k] = self.spend[idx] * self.revenue_factor[idx]
         self.sample["stage"][k] = np.where(live | (self.churn_month[idx] > 0), st["stage"][idx], -1)
         self.sample["complaint"][k] = np.where(live, self.sample_code, 0)
 
@@ -978,6 +963,14 @@ def prospect_traits(case: Case, seed: int, count: int) -> tuple[dict, np.ndarray
     return traits, np.concatenate(man)[:count]
 
 
+def _kam_order(cp: CompiledPlan, value: np.ndarray, seg: np.ndarray) -> np.ndarray | None:
+    """Slots by segment, then observed value (high first): who a manager serves first.
+    Only needed when the plan staffs key-account managers."""
+    if not (cp.levers[:, L_KAM] > 0).any():
+        return None
+    return np.lexsort((-value, seg)).astype(np.int64)
+
+
 def prospect_capacity(case: Case, plan_acq: np.ndarray, months: int) -> int:
     """Upper bound on customers the plan's acquisition budget can bring in ``months``."""
     per_month = 0.0
@@ -1013,7 +1006,7 @@ def run_history(pop, case: Case, months: int, seed: int) -> dict:
         frame["monetary"].to_numpy(),
         scale=n / case.population.customers,
     )
-    order = np.lexsort((-cp.value, cp.seg)).astype(np.int64)
+    order = _kam_order(cp, cp.value, cp.seg)
     state["pref"][:] = 1 - cp.levers[cp.seg, L_DISC].astype(F32)
     run = _Run(case, hidden, state, cp, cp.seg, seed, months, 1, True, entry, order, n, None)
     for t in range(1, months + 1):
@@ -1022,12 +1015,13 @@ def run_history(pop, case: Case, months: int, seed: int) -> dict:
     for key in ("sow_base", "logit_base"):
         hidden.pop(key)
     active_months = np.clip(months + 1 - np.maximum(entry, 1), 0, months).astype(np.float64)
+    revenue = run.spend.astype(np.float64) * run.revenue_factor
     recency = np.where(run.last_buy >= 0, months - run.last_buy, months).astype(np.int32)
     observed = {
         "recency": recency,
         "frequency": run.buys.astype(np.int32),
-        "monetary": np.round(run.revenue / np.maximum(active_months, 1), 2),
-        "revenue": np.round(run.revenue, 2),
+        "monetary": np.round(revenue / np.maximum(active_months, 1), 2),
+        "revenue": np.round(revenue, 2),
         "complaints": state["complaints"].astype(np.int32),
     }
     return {"state": state, "observed": observed}
@@ -1083,7 +1077,7 @@ def simulate(
         seg = np.concatenate([seg, np.full(cap, cp.new_segment, np.int16)])
         entry = np.concatenate([entry, np.full(cap, months + 1, np.int16)])
         value = np.concatenate([value, np.zeros(cap)])
-    order = np.lexsort((-value, seg)).astype(np.int64)
+    order = _kam_order(cp, value, seg)
     run = _Run(case, hidden, state, cp, seg, seed, months, 0, False, entry, order, n0, man_u)
     run.choose_sample(sample_size)
     for t in range(1, months + 1):
@@ -1111,9 +1105,9 @@ def _result(
             "start_stage": run.start_stage[:used],
             "end_stage": st["stage"][:used],
             "churn_month": run.churn_month[:used],
-            "revenue": run.revenue[:used],
-            "margin": run.margin[:used],
-            "last_margin": np.where(churned, 0, run.month_margin[:used]),
+            "revenue": run.spend[:used] * run.revenue_factor[:used],
+            "margin": run.spend[:used] * run.margin_factor[:used],
+            "last_margin": np.where(churned, 0, run.month_spend[:used] * run.margin_factor[:used]),
             "hazard": np.where(churned, np.nan, run.hazard[:used]),
             "satisfaction": np.where(churned, run.exit_sat[:used], st["S"][:used]),
             "complaints": st["complaints"][:used],

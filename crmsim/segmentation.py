@@ -9,7 +9,8 @@ the hidden traits.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -63,9 +64,15 @@ class Segmentation:
     method: str
     labels: np.ndarray
     names: list[str]
-    profile: pd.DataFrame
+    frame: pd.DataFrame = field(repr=False)
     new_segment: str | None = None
     params: dict | None = None
+
+    @cached_property
+    def profile(self) -> pd.DataFrame:
+        """Count, share, revenue share, mean R/F/M and surveyed satisfaction per segment
+        (computed when first asked for: the engine needs only the labels)."""
+        return profile(self.frame, self.labels, self.names)
 
 
 def _bad(field: str, key: str, **params: Any) -> InputError:
@@ -336,12 +343,7 @@ def segment(
     else:
         labels, names = rules(frame, params.get("rules"), str(params.get("default", "other"))[:40])
     return Segmentation(
-        method,
-        labels.astype(np.int16),
-        names,
-        profile(frame, labels, names),
-        new_segment or names[-1],
-        params,
+        method, labels.astype(np.int16), names, frame, new_segment or names[-1], params
     )
 
 
