@@ -308,9 +308,7 @@ class _Run:
         self.n_seg = np.bincount(self.seg[active], minlength=self.S).astype(np.float64)
         self.price_live = bool((state["pref"] != 1).any() or (cp.levers[:, L_DISC] > 0).any())
         self.c_live = bool((state["C"] != 0).any() or (cp.levers[:, L_RW] > 0).any())
-        self.rows: list[dict] = []
-        self.seg_rows: list[dict] = []
-        self.stage_rows: list[list[float]] = []
+        self.log: list[tuple] = []
         self.transitions = np.zeros((months, N_STAGES, N_STAGES), np.int64)
         self.sat_hist = np.zeros((months, SAT_BINS), np.int64)
         self.cohorts = np.zeros((months + 1, months + 1), np.int64)
@@ -782,74 +780,8 @@ class _Run:
             )[1 : self.months + 1]
 
     def _record(self, t, agg, n_seg, levers_cost, acq_cost, acquired) -> None:
-        def by_seg(k):
-            return agg[k].reshape(self.S, 6)[:, :4].sum(axis=1)
-
-        def by_stage(k):
-            return agg[k].reshape(self.S, 6)[:, :4].sum(axis=0)
-
-        lev = self.cp.levers
-        disc, rw = lev[:, L_DISC, None], lev[:, L_RW, None]
-        spend = agg["spend"].reshape(self.S, 6)[:, :4]  # segment × stage at the start
-        money = {
-            "revenue": spend * (1 - disc),
-            "gm": spend * (self.case.population.margin_rate - disc),
-        }
-        money["rewards"] = rw * money["revenue"]
-        rewards = money["rewards"].sum(axis=1)
-        service = levers_cost + rewards
-        cols = {k: by_seg(k) for k in ("count", "churned", "sat", "loy")}
-        cols.update({k: v.sum(axis=1) for k, v in money.items()})
-        for s in range(self.S):
-            self.seg_rows.append(
-                {
-                    "month": t,
-                    "segment": self.cp.segments[s],
-                    "active_start": n_seg[s],
-                    "active_end": cols["count"][s] - cols["churned"][s],
-                    "churned": cols["churned"][s],
-                    "revenue": cols["revenue"][s],
-                    "gross_margin": cols["gm"][s],
-                    "service_cost": service[s],
-                    "complaints": agg["complain"][s],
-                    "resolved": agg["resolved"][s],
-                    "sat_sum": cols["sat"][s],
-                    "loyalty_sum": cols["loy"][s],
-                }
-            )
-        st_n, st_rev = by_stage("count"), money["revenue"].sum(axis=0)
-        st_margin = (money["gm"] - money["rewards"]).sum(axis=0)
-        for k in range(4):
-            self.stage_rows.append([t, k, st_n[k], st_rev[k], st_margin[k]])
-        alive = max(agg["alive_total"], 1.0)
-        row = {
-            "month": t,
-            "active_start": float(n_seg.sum()),
-            "new": float(acquired.sum()),
-            "active_end": agg["alive_total"],
-            "churned": float(cols["churned"].sum()),
-            "revenue": float(cols["revenue"].sum()),
-            "gross_margin": float(cols["gm"].sum()),
-            "lever_cost": float(levers_cost.sum()),
-            "rewards_cost": float(rewards.sum()),
-            "acquisition_cost": acq_cost,
-            "failures": agg["failures"],
-            "complaints": float(agg["complain"].sum()),
-            "resolved": float(agg["resolved"].sum()),
-            "unresolved": float(agg["unresolved"].sum()),
-            "silent": float(agg["silent"].sum()),
-            "avg_satisfaction": float(cols["sat"].sum()) / alive,
-            "avg_loyalty": float(cols["loy"].sum()) / alive,
-            "affection_share": agg["affection"] / alive,
-            "defection_share": agg["defection"] / alive,
-        }
-        for ch, k in zip(CHANNELS, acquired, strict=True):
-            row[f"new_{ch}"] = float(k)
-        for k, key in enumerate(STAGE_NAMES[:4]):
-            row[f"stage_{key}"] = float(st_n[k])
-        row["service_cost"] = row["lever_cost"] + row["rewards_cost"] + acq_cost
-        row["profit"] = row["gross_margin"] - row["service_cost"]
-        self.rows.append(row)
+        """Keep the month's sums; the tables are built once at the end (``_frames``)."""
+        self.log.append((agg, n_seg, levers_cost, acq_cost, acquired))
 
     def choose_sample(self, size: int) -> None:
         """A fixed random sample of initial customers followed month by month."""
@@ -1087,13 +1019,97 @@ def simulate(
     return _result(run, case, pop, plan, seed, months, segmentation)
 
 
+def _frames(run: _Run) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Monthly, by-segment and by-stage tables from the months' sums."""
+    S, T = run.S, len(run.log)
+    aggs = [entry[0] for entry in run.log]
+
+    def stack(key: str, shape: tuple) -> np.ndarray:
+        return np.array([a[key] for a in aggs], dtype=np.float64).reshape((T, *shape))
+
+    count = stack("count", (S, 6))[:, :, :4]
+    churned = stack("churned", (S, 6))[:, :, :4].sum(axis=2)
+    spend = stack("spend", (S, 6))[:, :, :4]
+    sat = stack("sat", (S, 6))[:, :, :4].sum(axis=2)
+    loy = stack("loy", (S, 6))[:, :, :4].sum(axis=2)
+    outcome = {k: stack(k, (S,)) for k in ("complain", "resolved", "unresolved", "silent")}
+    totals = {
+        k: np.array([a[k] for a in aggs], dtype=np.float64)
+        for k in ("failures", "alive_total", "affection", "defection")
+    }
+    n_seg = np.array([entry[1] for entry in run.log])
+    levers_cost = np.array([entry[2] for entry in run.log])
+    acq_cost = np.array([entry[3] for entry in run.log], dtype=np.float64)
+    acquired = np.array([entry[4] for entry in run.log], dtype=np.float64).reshape(T, -1)
+    lev = run.cp.levers
+    disc, rw = lev[None, :, L_DISC, None], lev[None, :, L_RW, None]
+    revenue = spend * (1 - disc)  # month × segment × stage
+    gm = spend * (run.case.population.margin_rate - disc)
+    rewards = rw * revenue
+    months = np.arange(1, T + 1)
+    by_segment = pd.DataFrame(
+        {
+            "month": np.repeat(months, S),
+            "segment": np.tile(np.array(run.cp.segments, dtype=object), T),
+            "active_start": n_seg.ravel(),
+            "active_end": (count.sum(axis=2) - churned).ravel(),
+            "churned": churned.ravel(),
+            "revenue": revenue.sum(axis=2).ravel(),
+            "gross_margin": gm.sum(axis=2).ravel(),
+            "service_cost": (levers_cost + rewards.sum(axis=2)).ravel(),
+            "complaints": outcome["complain"].ravel(),
+            "resolved": outcome["resolved"].ravel(),
+            "sat_sum": sat.ravel(),
+            "loyalty_sum": loy.ravel(),
+        }
+    )
+    by_stage = pd.DataFrame(
+        {
+            "month": np.repeat(months, 4),
+            "stage": np.tile(np.arange(4), T),
+            "active": count.sum(axis=1).ravel(),
+            "revenue": revenue.sum(axis=1).ravel(),
+            "margin": (gm - rewards).sum(axis=1).ravel(),
+        }
+    )
+    alive = np.maximum(totals["alive_total"], 1.0)
+    monthly = pd.DataFrame(
+        {
+            "month": months,
+            "active_start": n_seg.sum(axis=1),
+            "new": acquired.sum(axis=1),
+            "active_end": totals["alive_total"],
+            "churned": churned.sum(axis=1),
+            "revenue": revenue.sum(axis=(1, 2)),
+            "gross_margin": gm.sum(axis=(1, 2)),
+            "lever_cost": levers_cost.sum(axis=1),
+            "rewards_cost": rewards.sum(axis=(1, 2)),
+            "acquisition_cost": acq_cost,
+            "failures": totals["failures"],
+            "complaints": outcome["complain"].sum(axis=1),
+            "resolved": outcome["resolved"].sum(axis=1),
+            "unresolved": outcome["unresolved"].sum(axis=1),
+            "silent": outcome["silent"].sum(axis=1),
+            "avg_satisfaction": sat.sum(axis=1) / alive,
+            "avg_loyalty": loy.sum(axis=1) / alive,
+            "affection_share": totals["affection"] / alive,
+            "defection_share": totals["defection"] / alive,
+        }
+    )
+    for i, ch in enumerate(CHANNELS):
+        monthly[f"new_{ch}"] = acquired[:, i]
+    stage_n = count.sum(axis=1)
+    for k, key in enumerate(STAGE_NAMES[:4]):
+        monthly[f"stage_{key}"] = stage_n[:, k]
+    monthly["service_cost"] = monthly["lever_cost"] + monthly["rewards_cost"] + acq_cost
+    monthly["profit"] = monthly["gross_margin"] - monthly["service_cost"]
+    return monthly, by_segment, by_stage
+
+
 def _result(
     run: _Run, case: Case, pop, plan: Plan, seed: int, months: int, segmentation
 ) -> SimResult:
-    by_stage = pd.DataFrame(
-        run.stage_rows, columns=["month", "stage", "active", "revenue", "margin"]
-    )
-    by_stage[["month", "stage"]] = by_stage[["month", "stage"]].astype(int)
+    monthly, by_seg, by_stage = _frames(run)
     used = run.next_slot
     st = run.st
     churned = run.churn_month[:used] > 0
@@ -1144,8 +1160,8 @@ def _result(
         seed,
         months,
         list(run.cp.segments),
-        pd.DataFrame(run.rows),
-        pd.DataFrame(run.seg_rows),
+        monthly,
+        by_seg,
         by_stage,
         run.transitions,
         run.sat_hist,
