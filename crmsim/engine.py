@@ -796,31 +796,24 @@ class _Run:
         self.sample["complaint"] = np.zeros((m, k), np.int8)
         self.sample["terms"] = np.full((k, len(HAZARD_TERMS)), np.nan, F32)
         self.sample_code = np.zeros(k, np.int8)
-        cuts = np.searchsorted(self.sample_idx, [sl.start for sl in self.blocks] + [self.N])
-        self.sample_at = {  # block start → (first, last) sample positions and local indices
-            sl.start: (int(lo), int(hi), self.sample_idx[lo:hi] - sl.start)
-            for sl, lo, hi in zip(self.blocks, cuts[:-1], cuts[1:], strict=True)
-        }
+        self.sample_pos = np.full(self.N, -1, np.int32)  # slot → position in the sample
+        self.sample_pos[self.sample_idx] = np.arange(k, dtype=np.int32)
 
     def _capture(self, sl, left, outcomes, fl, L, S, G, r_kam, stage, tenure, d, mods) -> None:
         """Complaint outcomes of sampled customers, and the hazard terms of those who left."""
-        lo, hi, j = self.sample_at[sl.start]
-        if lo == hi:
-            return
-        code = self.sample_code[lo:hi]
-        code[:] = 0
+        at = self.sample_pos[sl]  # work in proportion to events, not to the sample
         if outcomes is not None:
-            pos = np.minimum(np.searchsorted(fl, j), fl.size - 1)
-            hit = fl[pos] == j
-            code[hit] = outcomes["code"][pos[hit]]
+            pos = at[fl]
+            hit = pos >= 0
+            self.sample_code[pos[hit]] = outcomes["code"][hit]
         if not left.size:
             return
-        pos = np.minimum(np.searchsorted(left, j), left.size - 1)
-        gone = left[pos] == j
+        pos = at[left]
+        gone = pos >= 0
         if not gone.any():
             return
         mp, h = self.mp, self.h
-        jj = j[gone]
+        jj = left[gone]
         g = sl.start + jj
         terms = np.column_stack(
             [
@@ -837,7 +830,7 @@ class _Run:
                 + mods["key_hazard_shift"] * h["key_resp"][g],
             ]
         )
-        self.sample["terms"][lo:hi][gone] = terms
+        self.sample["terms"][pos[gone]] = terms
 
     def _discount_term(self, d: np.ndarray) -> np.ndarray:
         mp = self.mp
@@ -855,6 +848,7 @@ class _Run:
         self.sample["revenue"][k] = self.spend[idx] * self.revenue_factor[idx]
         self.sample["stage"][k] = np.where(live | (self.churn_month[idx] > 0), st["stage"][idx], -1)
         self.sample["complaint"][k] = np.where(live, self.sample_code, 0)
+        self.sample_code[:] = 0
 
 
 def _empty_parts(n_seg: int) -> dict:
