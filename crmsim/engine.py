@@ -24,6 +24,7 @@ import math
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -123,8 +124,8 @@ class SimResult:
     meta: dict = field(default_factory=dict)
 
 
-def versions() -> dict[str, str]:
-    """Versions of the packages that shape a result (recorded with every run)."""
+@cache
+def _versions() -> tuple[tuple[str, str], ...]:
     from crmsim import __version__
 
     out = {"python": platform.python_version(), "crmsim": __version__}
@@ -133,7 +134,12 @@ def versions() -> dict[str, str]:
             out[pkg] = importlib.metadata.version(pkg)
         except importlib.metadata.PackageNotFoundError:  # pragma: no cover - always installed
             out[pkg] = "?"
-    return out
+    return tuple(out.items())
+
+
+def versions() -> dict[str, str]:
+    """Versions of the packages that shape a result (recorded with every run; read once)."""
+    return dict(_versions())
 
 
 def event_modifiers(case: Case, month: int | None) -> dict[str, float]:
@@ -878,15 +884,28 @@ def _concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.
 def prospect_traits(case: Case, seed: int, count: int) -> tuple[dict, np.ndarray]:
     """Traits of ``count`` prospect slots and their MAN uniforms, drawn per fixed block so a
     slot's luck does not depend on the plan."""
+    blocks = [
+        _prospect_block(case.population.model_dump_json(), seed, b)
+        for b in range(math.ceil(count / PROSPECT_BLOCK))
+    ]
+    traits = {
+        k: np.concatenate([p[0][k] for p in blocks], axis=-1)[..., :count] for k in blocks[0][0]
+    }
+    return traits, np.concatenate([p[1] for p in blocks])[:count]
+
+
+@lru_cache(maxsize=64)
+def _prospect_block(spec_json: str, seed: int, block: int) -> tuple[dict, np.ndarray]:
+    """One block of prospect traits (read-only; callers concatenate, which copies)."""
+    from crmsim.cases import PopulationSpec
     from crmsim.population import draw_traits
 
-    parts, man = [], []
-    for b in range(math.ceil(count / PROSPECT_BLOCK)):
-        gen = rngs.stream(seed, rngs.PROSPECTS, b)
-        parts.append(draw_traits(gen, PROSPECT_BLOCK, case.population))
-        man.append(gen.random(PROSPECT_BLOCK).astype(F32))
-    traits = {k: np.concatenate([p[k] for p in parts], axis=-1)[..., :count] for k in parts[0]}
-    return traits, np.concatenate(man)[:count]
+    gen = rngs.stream(seed, rngs.PROSPECTS, block)
+    traits = draw_traits(gen, PROSPECT_BLOCK, PopulationSpec.model_validate_json(spec_json))
+    man = gen.random(PROSPECT_BLOCK).astype(F32)
+    for arr in (*traits.values(), man):
+        arr.flags.writeable = False
+    return traits, man
 
 
 def _kam_order(cp: CompiledPlan, value: np.ndarray, seg: np.ndarray) -> np.ndarray | None:
@@ -1067,6 +1086,11 @@ def _frames(run: _Run) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         }
     )
     alive = np.maximum(totals["alive_total"], 1.0)
+    stage_n = count.sum(axis=1)
+    lever_cost = levers_cost.sum(axis=1)
+    rewards_cost = rewards.sum(axis=(1, 2))
+    gross_margin = gm.sum(axis=(1, 2))
+    service_cost = lever_cost + rewards_cost + acq_cost
     monthly = pd.DataFrame(
         {
             "month": months,
@@ -1075,9 +1099,9 @@ def _frames(run: _Run) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             "active_end": totals["alive_total"],
             "churned": churned.sum(axis=1),
             "revenue": revenue.sum(axis=(1, 2)),
-            "gross_margin": gm.sum(axis=(1, 2)),
-            "lever_cost": levers_cost.sum(axis=1),
-            "rewards_cost": rewards.sum(axis=(1, 2)),
+            "gross_margin": gross_margin,
+            "lever_cost": lever_cost,
+            "rewards_cost": rewards_cost,
             "acquisition_cost": acq_cost,
             "failures": totals["failures"],
             "complaints": outcome["complain"].sum(axis=1),
@@ -1088,15 +1112,12 @@ def _frames(run: _Run) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             "avg_loyalty": loy.sum(axis=1) / alive,
             "affection_share": totals["affection"] / alive,
             "defection_share": totals["defection"] / alive,
+            **{f"new_{ch}": acquired[:, i] for i, ch in enumerate(CHANNELS)},
+            **{f"stage_{key}": stage_n[:, k] for k, key in enumerate(STAGE_NAMES[:4])},
+            "service_cost": service_cost,
+            "profit": gross_margin - service_cost,
         }
     )
-    for i, ch in enumerate(CHANNELS):
-        monthly[f"new_{ch}"] = acquired[:, i]
-    stage_n = count.sum(axis=1)
-    for k, key in enumerate(STAGE_NAMES[:4]):
-        monthly[f"stage_{key}"] = stage_n[:, k]
-    monthly["service_cost"] = monthly["lever_cost"] + monthly["rewards_cost"] + acq_cost
-    monthly["profit"] = monthly["gross_margin"] - monthly["service_cost"]
     return monthly, by_segment, by_stage
 
 

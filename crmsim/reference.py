@@ -191,11 +191,11 @@ class ReferenceRun:
                 + mp.h_deep_discount * (d > mp.deep_discount)
             )
             capacity = lv[L_KAM] * 2 * costs.kam_accounts * mods["kam_capacity"]
-            members = sorted(
-                (c for c in active if c.seg == s), key=lambda c: (-self.value[c.i], c.i)
-            )
-            top = [c.i for rank, c in enumerate(members, 1) if rank <= capacity]
-            covered.update(top)
+            if capacity > 0:  # managers serve the highest observed value first
+                members = sorted(
+                    (c for c in active if c.seg == s), key=lambda c: (-self.value[c.i], c.i)
+                )
+                covered.update(c.i for rank, c in enumerate(members, 1) if rank <= capacity)
             cov = min(n_seg[s], math.floor(capacity))
             u_kam = (
                 lv[L_KAM] * costs.kam_accounts * mods["kam_capacity"] / max(cov, 1)
