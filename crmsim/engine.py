@@ -57,6 +57,7 @@ NEW_SATISFACTION, NEW_LOYALTY = 0.70, 0.30  # a new relationship: neutral, not y
 MAN_WALLET, MAN_LOGIT = 0.35, 1.0  # prospects failing MAN: smaller wallets, frailer
 OUTCOME_NONE, OUTCOME_RESOLVED, OUTCOME_UNRESOLVED, OUTCOME_SILENT = 0, 1, 2, 3
 MAX_TENURE = 4095
+MUTABLE_TRAITS = ("wallet", "logit_theta")
 
 
 @dataclass
@@ -302,8 +303,10 @@ class _Run:
             (hidden["beta"][L_RW] * g_rw[segi]).astype(F32) if (lev[:, L_RW] > 0).any() else None
         )
         rw = lev[:, L_RW]
-        self.revenue_factor = (1 - disc)[segi]
-        self.margin_factor = (case.population.margin_rate - disc - rw * (1 - disc))[segi]
+        self.revenue_factor = (1 - disc).astype(F32)[segi]
+        self.margin_factor = (case.population.margin_rate - disc - rw * (1 - disc)).astype(F32)[
+            segi
+        ]
         self.churn_month = np.full(n, -1, np.int16)
         self.exit_sat = np.full(n, np.nan, F32)
         self.hazard = np.zeros(n, F32)
@@ -1004,7 +1007,9 @@ def simulate(
         scale=pop.n / case.population.customers,
     )
     n0 = pop.n
-    hidden = {k: v.copy() for k, v in pop.hidden.items()}
+    # Only these hidden traits change during a run (wallet growth, MAN adjustments); the rest
+    # are shared read-only with the population.
+    hidden = {k: v.copy() if k in MUTABLE_TRAITS else v for k, v in pop.hidden.items()}
     state = {k: v.copy() for k, v in pop.state.items()}
     seg, entry, value, man_u = cp.seg, np.zeros(n0, np.int16), cp.value, None
     cap = prospect_capacity(case, cp.acquisition, months)

@@ -164,3 +164,20 @@ def test_unknown_preset(telecom):
 def test_plan_json_is_plain():
     plan = load_plan_bytes(GOOD, "toml")
     assert json.loads(plan_to_json(plan))["allocations"]["key"]["care"] == 10000.0
+
+
+@pytest.mark.parametrize(
+    ("path", "case_id"),
+    [("telecom_key_accounts.toml", "telecom"), ("retail_win_back.json", "retail")],
+)
+def test_sample_plans_are_valid_for_their_case(pop_small, path, case_id):
+    from crmsim.cases import load_case
+    from crmsim.plans import load_plan
+    from crmsim.population import generate
+    from tests.conftest import ROOT
+
+    case = load_case(case_id)
+    plan = load_plan(ROOT / "sample_data" / "plans" / path)
+    pop = generate(case, 1000, seed=1)
+    seg = segment_for_case(pop.customers, plan.segmentation.method, plan.segmentation.params, case)
+    assert check_plan(plan, seg.names, case) == []
