@@ -277,7 +277,6 @@ class _Run:
         self.N = len(seg)
         self.S = len(cp.segments)
         n = self.N
-        self.blocks = [slice(b, min(b + rngs.BLOCK, n)) for b in range(0, n, rngs.BLOCK)]
         self.stage_spend = _stage_spend(case)
         self.stage_hazard = _stage_hazard(case)
         self.log_tenure = (mp.h_tenure * np.log1p(np.arange(MAX_TENURE + 2))).astype(F32)
@@ -432,21 +431,25 @@ class _Run:
         if self.history:
             self.activate(np.flatnonzero(self.entry == t), t)
         acquired = self._acquire(t)
+        # Slots past the last acquired prospect hold nobody yet: skip them. A block's first n
+        # uniforms do not depend on n, so this changes no one's luck.
+        used = self.next_slot
+        blocks = [slice(b, min(b + rngs.BLOCK, used)) for b in range(0, used, rngs.BLOCK)]
         sp = self._segment_month(self.n_seg.copy(), mods)
         uni = [
             self.streams.uniforms(self.phase, t, k, sl.stop - sl.start, self.draws)
-            for k, sl in enumerate(self.blocks)
+            for k, sl in enumerate(blocks)
         ]
-        fails = [self._phase_a(sl, u, sp, mods) for sl, u in zip(self.blocks, uni, strict=True)]
+        fails = [self._phase_a(sl, u, sp, mods) for sl, u in zip(blocks, uni, strict=True)]
         k_seg = np.zeros(self.S)
-        for sl, fa in zip(self.blocks, fails, strict=True):
+        for sl, fa in zip(blocks, fails, strict=True):
             k_seg += np.bincount(self.seg[sl][fa.idx[fa.complain]], minlength=self.S)
         per_complaint = lev[:, L_REC] / np.maximum(k_seg, 1.0) / costs.recovery
         sp.b_rel = per_complaint.astype(F32)
         sp.fast = (1 - np.exp(-per_complaint)).astype(F32)
         parts = [
             self._phase_b(sl, u, sp, mods, t, fa)
-            for sl, u, fa in zip(self.blocks, uni, fails, strict=True)
+            for sl, u, fa in zip(blocks, uni, fails, strict=True)
         ]
         agg = (
             {k: sum(p[k] for p in parts if p is not None) for k in parts[0]}
