@@ -436,10 +436,8 @@ class _Run:
         used = self.next_slot
         blocks = [slice(b, min(b + rngs.BLOCK, used)) for b in range(0, used, rngs.BLOCK)]
         sp = self._segment_month(self.n_seg.copy(), mods)
-        uni = [
-            self.streams.uniforms(self.phase, t, k, sl.stop - sl.start, self.draws)
-            for k, sl in enumerate(blocks)
-        ]
+        month_u = self.streams.uniforms(self.phase, t, used, self.draws)
+        uni = [month_u[:, sl] for sl in blocks]
         fails = [self._phase_a(sl, u, sp, mods) for sl, u in zip(blocks, uni, strict=True)]
         k_seg = np.zeros(self.S)
         for sl, fa in zip(blocks, fails, strict=True):

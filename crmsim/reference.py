@@ -207,14 +207,11 @@ class ReferenceRun:
         bool(covered)
         any_x = any(lv[L_X] > 0 for lv in self.lev)
         any_rw = any(lv[L_RW] > 0 for lv in self.lev)
-        uni = {}
-        streams = rngs.MonthlyStreams(self.seed)
+        # Slot i's draws this month: the i-th number of each purpose's stream.
+        month_u = rngs.MonthlyStreams(self.seed).uniforms(0, t, len(self.people)).tolist()
 
         def u(i: int, k: int) -> float:
-            b = i // rngs.BLOCK
-            if b not in uni:
-                uni[b] = streams.uniforms(0, t, b)  # the whole block: the same numbers
-            return float(uni[b][k, i % rngs.BLOCK])
+            return month_u[k][i]
 
         # Phase A: failures and complaints.
         pf = mods["p_fail"]

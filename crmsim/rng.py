@@ -2,8 +2,9 @@
 
 Each purpose (population traits, names, prospects, monthly draws) gets its own stream derived
 with ``SeedSequence(seed, spawn_key=...)``. Monthly draws are made per fixed-size block of
-customer slots, for every slot, alive or not, so slot ``i`` sees the same numbers whatever the
-population size, plan or processing order — common random numbers across plans.
+customer slots: slot ``i`` gets the ``i``-th number of each (month, purpose) stream, alive or
+not, so it sees the same numbers whatever the population size, plan or processing order —
+common random numbers across plans.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _splitmix64(x: int) -> int:
 
 
 class MonthlyStreams:
-    """Uniforms per (phase, month, block, purpose), each from its own PCG64 stream.
+    """Uniforms per (phase, month, purpose), each from its own PCG64 stream over all slots.
 
     A ``SeedSequence`` per stream costs ~50 µs, which adds up over thousands of block-months,
     so the 128-bit PCG64 state and increment of each stream are derived from one seeded key
@@ -65,18 +66,11 @@ class MonthlyStreams:
             "uinteger": 0,
         }
 
-    def uniforms(
-        self, phase: int, month: int, block: int, n: int = BLOCK, rows: int = N_MONTHLY
-    ) -> np.ndarray:
-        """(rows, n) float32 uniforms of a block's first ``n`` slots in one month; the first
-        ``n`` numbers of each purpose do not depend on ``n`` or ``rows``."""
+    def uniforms(self, phase: int, month: int, n: int, rows: int = N_MONTHLY) -> np.ndarray:
+        """(rows, n) float32 uniforms of slots 0..n−1 in one month: slot ``i`` gets the
+        ``i``-th number of each purpose's stream, whatever ``n`` or ``rows`` are."""
         out = np.empty((rows, n), np.float32)
         for k in range(rows):
-            self.bitgen.state = self._state(phase, month, block, k)
+            self.bitgen.state = self._state(phase, month, k)
             self.gen.random(n, dtype=np.float32, out=out[k])
         return out
-
-
-def monthly_uniforms(seed: int, phase: int, month: int, block: int, n: int = BLOCK) -> np.ndarray:
-    """The (N_MONTHLY, n) float32 uniforms of the first ``n`` slots of a block in one month."""
-    return MonthlyStreams(seed).uniforms(phase, month, block, n)

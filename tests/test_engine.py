@@ -332,3 +332,16 @@ def test_plan_money_scales_with_population_size(telecom, pop_small):
     )
     np.testing.assert_allclose(res.monthly["lever_cost"], levers * scale)
     assert set(LEVERS) == {"care", "recovery", "cross_sell", "kam", "rewards", "discount"}
+
+
+def test_monthly_streams_give_each_slot_its_own_numbers():
+    from crmsim.rng import MonthlyStreams
+
+    s = MonthlyStreams(7)
+    big, small = s.uniforms(0, 3, 5000), s.uniforms(0, 3, 1200, rows=2)
+    np.testing.assert_array_equal(big[:2, :1200], small)  # independent of n and rows
+    assert not np.array_equal(s.uniforms(0, 4, 100), s.uniforms(0, 3, 100))  # months differ
+    assert not np.array_equal(s.uniforms(1, 3, 100), s.uniforms(0, 3, 100))  # history differs
+    assert abs(np.corrcoef(big)[np.triu_indices(4, 1)]).max() < 0.05  # purposes independent
+    assert big.min() >= 0 and big.max() < 1 and abs(big.mean() - 0.5) < 0.01
+    np.testing.assert_array_equal(MonthlyStreams(7).uniforms(0, 3, 50), big[:, :50])
