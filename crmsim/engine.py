@@ -57,6 +57,7 @@ NEW_SATISFACTION, NEW_LOYALTY = 0.70, 0.30  # a new relationship: neutral, not y
 MAN_WALLET, MAN_LOGIT = 0.35, 1.0  # prospects failing MAN: smaller wallets, frailer
 OUTCOME_NONE, OUTCOME_RESOLVED, OUTCOME_UNRESOLVED, OUTCOME_SILENT = 0, 1, 2, 3
 MAX_TENURE = 4095
+REFERRAL = CHANNELS.index("referral")
 MUTABLE_TRAITS = ("wallet", "logit_theta")
 
 
@@ -322,6 +323,14 @@ class _Run:
         self.cohorts = np.zeros((months + 1, months + 1), np.int64)
         self.cohorts[0, 0] = int((state["stage"][:n_initial] < CHURNED).sum())
         self.acq_carry = np.zeros(len(CHANNELS))
+        # new customers a month's money buys per channel, before the referral multiplier
+        self.per_month_acq = np.array(
+            [
+                cp.acquisition[i] / case.acquisition[ch].cost if ch in case.acquisition else 0.0
+                for i, ch in enumerate(CHANNELS)
+            ]
+        )
+        self.mods = [event_modifiers(case, None if history else t) for t in range(months + 1)]
         self.prev_affection = 0.0
         self.sample_idx = np.zeros(0, np.int64)
         self.sample: dict[str, np.ndarray] = {}
@@ -357,12 +366,11 @@ class _Run:
         if self.history or self.man_u is None:
             return got
         acq = self.case.acquisition
-        costs = np.array([acq[ch].cost if ch in acq else np.inf for ch in CHANNELS])
         mult = np.ones(len(CHANNELS))
-        mult[CHANNELS.index("referral")] = min(
+        mult[REFERRAL] = min(
             self.mp.referral_max_mult, self.prev_affection / self.mp.referral_affection
         )
-        self.acq_carry += np.where(np.isfinite(costs), self.cp.acquisition / costs, 0.0) * mult
+        self.acq_carry += self.per_month_acq * mult
         got = np.floor(self.acq_carry + 1e-9).astype(np.int64)
         self.acq_carry -= got
         room = self.N - self.next_slot
@@ -427,7 +435,7 @@ class _Run:
     def step(self, t: int) -> None:
         """Advance every customer by one month."""
         lev, costs = self.cp.levers, self.case.costs
-        mods = event_modifiers(self.case, None if self.history else t)
+        mods = self.mods[t]
         if self.history:
             self.activate(np.flatnonzero(self.entry == t), t)
         acquired = self._acquire(t)
@@ -449,12 +457,12 @@ class _Run:
             self._phase_b(sl, u, sp, mods, t, fa)
             for sl, u, fa in zip(blocks, uni, fails, strict=True)
         ]
-        agg = (
-            {k: sum(p[k] for p in parts if p is not None) for k in parts[0]}
-            if any(p is not None for p in parts)
-            else None
-        )
-        if agg is None:
+        parts = [p for p in parts if p is not None]
+        if len(parts) == 1:
+            agg = parts[0]
+        elif parts:
+            agg = {k: sum(p[k] for p in parts) for k in parts[0]}
+        else:
             agg = _empty_parts(self.S)
         self.transitions[t - 1, :4] = agg["transitions"].reshape(6, 6)[:4, :N_STAGES]
         by_key = (agg["count"] - agg["churned"]).reshape(self.S, 6)
@@ -781,13 +789,15 @@ class _Run:
 
     def _record_cohorts(self, t: int) -> None:
         stage = self.st["stage"]
-        self.cohorts[0, t] = int(np.count_nonzero(stage[: self.n0] < CHURNED))
+        late_alive = 0
         if self.next_slot > self.n0:
             late = slice(self.n0, self.next_slot)
             alive = stage[late] < CHURNED
             self.cohorts[1:, t] = np.bincount(
                 self.entry[late][alive].astype(np.intp), minlength=self.months + 1
             )[1 : self.months + 1]
+            late_alive = int(alive.sum())
+        self.cohorts[0, t] = round(float(self.n_seg.sum())) - late_alive  # the starting book
 
     def _record(self, t, agg, n_seg, levers_cost, acq_cost, acquired) -> None:
         """Keep the month's sums; the tables are built once at the end (``_frames``)."""
