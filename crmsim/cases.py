@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from crmsim.errors import InputError, Issue, IssueValue, issues_from_pydantic, toml_issue
-from crmsim.plans import Plan
+from crmsim.plans import ChannelName, Plan
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "cases"
 MAX_CASE_BYTES = 1024 * 1024
 MAX_CUSTOMERS = 1_000_000
 MIN_CUSTOMERS = 100
-EVENT_PARAMS = (
+EventParam = Literal[
     "hazard_shift",
     "key_hazard_shift",
     "p_fail",
@@ -29,7 +29,8 @@ EVENT_PARAMS = (
     "value_shift",
     "wallet_mult",
     "kam_capacity",
-)
+]
+EVENT_PARAMS: tuple[str, ...] = get_args(EventParam)
 
 
 class _Strict(BaseModel):
@@ -93,15 +94,7 @@ class Event(_Strict):
     month: int = Field(ge=1, le=120)
     months: int = Field(0, ge=0, le=120, description="duration; 0 lasts to the end")
     kind: Literal["competitor_entry", "salesperson_leaves", "outage", "price_war", "other"]
-    param: Literal[
-        "hazard_shift",
-        "key_hazard_shift",
-        "p_fail",
-        "quality_shift",
-        "value_shift",
-        "wallet_mult",
-        "kam_capacity",
-    ]
+    param: EventParam
     op: Literal["add", "mul"] = "add"
     value: float = Field(ge=-100, le=100)
     title: Bilingual
@@ -215,9 +208,7 @@ class Case(_Strict):
     population: PopulationSpec
     costs: Costs
     budget: float = Field(gt=0, le=1e12, description="service money per month")
-    acquisition: dict[
-        Literal["referral", "telephone", "direct_mail", "events", "online"], Channel
-    ] = Field(default_factory=dict)
+    acquisition: dict[ChannelName, Channel] = Field(default_factory=dict)
     status_quo: Plan
     events: list[Event] = Field(default_factory=list, max_length=50)
     targets: Targets

@@ -220,7 +220,7 @@ def _seg_name(key: str, lang: Lang) -> str:
 
 
 def cmd_simulate(args) -> int:
-    from crmsim.metrics import summary_json
+    from crmsim.metrics import KPI_KEYS, summary_json
 
     case = load_case(args.case)
     _check_months(args.months)
@@ -229,22 +229,7 @@ def cmd_simulate(args) -> int:
     res = _run(args, case, pop, plan)
     sq = res if plan == case.status_quo else _run(args, case, pop, case.status_quo)
     out = summary_json(res, case, None if sq is res else sq)
-    for key in (
-        "customers_start",
-        "active_end",
-        "churned",
-        "retention_rate",
-        "revenue",
-        "gross_margin",
-        "service_cost",
-        "profit",
-        "npv",
-        "customer_equity_end",
-        "roi_vs_status_quo",
-        "avg_satisfaction_end",
-        "complaints",
-        "recovery_rate",
-    ):
+    for key in KPI_KEYS:
         val = out[key]
         print(f"{key:22s} {val:,.4f}" if isinstance(val, float) else f"{key:22s} {val}")
     if args.json:
@@ -375,6 +360,10 @@ def main(argv: list[str] | None = None) -> int:
         for line in exc.report(args.lang).splitlines():
             print("  - " + line, file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(t("cli.interrupted", args.lang), file=sys.stderr)
         return 130

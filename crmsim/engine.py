@@ -106,6 +106,18 @@ def compile_plan(
     )
 
 
+def compile_for(pop, case: Case, plan: Plan, segmentation) -> CompiledPlan:
+    """``compile_plan`` for a population: its segments, observed value and size."""
+    return compile_plan(
+        plan,
+        segmentation.names,
+        segmentation.labels,
+        pop.customers["monetary"].to_numpy(),
+        segmentation.new_segment,
+        scale=pop.n / case.population.customers,
+    )
+
+
 @dataclass
 class SimResult:
     """What a run keeps: aggregates, per-customer end vectors and sampled trajectories."""
@@ -1009,14 +1021,7 @@ def simulate(
         segmentation = segment_for_case(
             pop.customers, plan.segmentation.method, plan.segmentation.params, case, seed
         )
-    cp = compile_plan(
-        plan,
-        segmentation.names,
-        segmentation.labels,
-        pop.customers["monetary"].to_numpy(),
-        segmentation.new_segment,
-        scale=pop.n / case.population.customers,
-    )
+    cp = compile_for(pop, case, plan, segmentation)
     n0 = pop.n
     # Only these hidden traits change during a run (wallet growth, MAN adjustments); the rest
     # are shared read-only with the population.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from crmsim.cases import Case
 
 LEVERS: tuple[str, ...] = ("care", "recovery", "cross_sell", "kam", "rewards", "discount")
-MONEY_LEVERS: tuple[str, ...] = ("care", "recovery", "cross_sell")
-RATE_LEVERS: tuple[str, ...] = ("rewards", "discount")
-CHANNELS: tuple[str, ...] = ("referral", "telephone", "direct_mail", "events", "online")
-SEGMENT_METHODS = ("rfm", "abc", "pyramid", "clv", "kmeans", "rules")
+ChannelName = Literal["referral", "telephone", "direct_mail", "events", "online"]
+SegmentMethod = Literal["rfm", "abc", "pyramid", "clv", "kmeans", "rules"]
+CHANNELS: tuple[str, ...] = get_args(ChannelName)
+SEGMENT_METHODS: tuple[str, ...] = get_args(SegmentMethod)
 PRESETS: tuple[str, ...] = ("status_quo", "zero", "equal", "value", "pyramid", "key_first")
 MAX_PLAN_BYTES = 256 * 1024
 MAX_RATE = 0.9
@@ -53,7 +53,7 @@ class SegmentationSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    method: Literal["rfm", "abc", "pyramid", "clv", "kmeans", "rules"] = "pyramid"
+    method: SegmentMethod = "pyramid"
     params: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -65,9 +65,7 @@ class Plan(BaseModel):
     name: str = Field("plan", min_length=1, max_length=80)
     segmentation: SegmentationSpec = Field(default_factory=SegmentationSpec)
     allocations: dict[str, Levers] = Field(default_factory=dict)
-    acquisition: dict[
-        Literal["referral", "telephone", "direct_mail", "events", "online"], float
-    ] = Field(default_factory=dict)
+    acquisition: dict[ChannelName, float] = Field(default_factory=dict)
     new_customer_segment: str | None = Field(None, max_length=80)
 
     def monthly_money(self, kam_salary: float) -> float:

@@ -34,7 +34,7 @@ from crmsim.engine import (
     NEW_LOYALTY,
     NEW_SATISFACTION,
     STABLE,
-    compile_plan,
+    compile_for,
     event_modifiers,
     initial_state,
     prospect_capacity,
@@ -80,14 +80,7 @@ class ReferenceRun:
 
     def __init__(self, pop, case: Case, plan: Plan, months: int, seed: int, segmentation):
         self.case, self.mp, self.months, self.seed = case, case.model, months, seed
-        cp = compile_plan(
-            plan,
-            segmentation.names,
-            segmentation.labels,
-            pop.customers["monetary"].to_numpy(),
-            segmentation.new_segment,
-            scale=pop.n / case.population.customers,
-        )
+        cp = compile_for(pop, case, plan, segmentation)
         self.cp, self.n0 = cp, pop.n
         self.lev = cp.levers.tolist()
         h = {k: v.copy() for k, v in pop.hidden.items()}
