@@ -23,7 +23,7 @@ from crmsim.cases import (
     load_case_bytes,
 )
 from crmsim.errors import InputError, Issue
-from crmsim.i18n import Lang, normalize_lang, t
+from crmsim.i18n import Lang, catalog, normalize_lang, t
 from crmsim.plans import PRESETS, Plan, load_plan, load_plan_bytes, preset_plan, validate_plan
 
 MAX_MONTHS = 120
@@ -206,7 +206,8 @@ def cmd_segment(args) -> int:
     seg = segment_for_case(pop.customers, args.method, params, case, args.seed)
     prof = seg.profile.copy()
     prof.insert(1, "name", [_seg_name(s, args.lang) for s in prof["segment"]])
-    print(prof.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
+    shown = prof.rename(columns={c: t(f"col.{c}", args.lang) for c in prof.columns})
+    print(shown.to_string(index=False, float_format=lambda x: f"{x:,.3f}"))
     if args.json:
         _write(args.json, prof.to_json(orient="records", force_ascii=False, indent=2), args.lang)
     return 0
@@ -230,11 +231,16 @@ def cmd_simulate(args) -> int:
     sq = res if plan == case.status_quo else _run(args, case, pop, case.status_quo)
     out = summary_json(res, case, None if sq is res else sq)
     for key in KPI_KEYS:
-        val = out[key]
-        print(f"{key:22s} {val:,.4f}" if isinstance(val, float) else f"{key:22s} {val}")
+        print(f"{t(f'kpi.{key}', args.lang)}: {_fmt(out[key])}")
     if args.json:
         _write(args.json, json.dumps(out, ensure_ascii=False, indent=2), args.lang)
     return 0
+
+
+def _fmt(val) -> str:
+    if val is None:
+        return "—"
+    return f"{val:,.4f}" if isinstance(val, float) else f"{val:,}"
 
 
 def cmd_compare(args) -> int:
@@ -254,6 +260,9 @@ def cmd_compare(args) -> int:
         res = sq if plan == case.status_quo else _run(args, case, pop, plan)
         table[plan.name] = kpis(res, case, None if res is sq else sq)
     df = pd.DataFrame(table)
+    df.index = [
+        t(f"kpi.{k}", args.lang) if f"kpi.{k}" in catalog(args.lang) else k for k in df.index
+    ]
     print(df.to_string(float_format=lambda x: f"{x:,.3f}"))
     if args.json:
         _write(args.json, json.dumps(table, ensure_ascii=False, indent=2), args.lang)
