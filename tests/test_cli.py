@@ -63,22 +63,14 @@ def test_simulate_writes_every_documented_key(capsys, tmp_path):
     assert data["meta"]["seed"] == 3
 
 
-def test_simulate_with_a_plan_file(capsys, tmp_path):
+def test_simulate_with_a_plan_file_in_both_languages(capsys, tmp_path):
     plan = tmp_path / "p.toml"
     plan.write_text('name = "mine"\n[allocations.key]\ncare = 5000.0\n', encoding="utf-8")
-    code, out, _ = run(
-        capsys,
-        "simulate",
-        "--case",
-        "telecom",
-        "--plan",
-        str(plan),
-        "--customers",
-        "500",
-        "--months",
-        "6",
-    )
-    assert code == 0 and "profit" in out
+    argv = ["simulate", "--case", "telecom", "--plan", str(plan), "--customers", "500"]
+    code, out, _ = run(capsys, "--lang", "en", *argv, "--months", "6")
+    assert code == 0 and "\nProfit: " in out and "Complaints resolved: " in out
+    code, out, _ = run(capsys, "--lang", "zh", *argv, "--months", "6")
+    assert code == 0 and "\n利润: " in out and "投诉解决率: " in out
 
 
 def test_bad_plan_gets_field_messages_and_exit_1(capsys, tmp_path):
