@@ -12,10 +12,11 @@ st.title(t("home.title", lang))
 st.write(t("home.intro", lang))
 
 ids = ui.case_ids()
+chosen = ui.setup()  # kept across pages (widget state is not)
 case_id = st.selectbox(
     t("home.case", lang),
     ids,
-    index=ids.index(st.session_state.get("case_id", "telecom")),
+    index=ids.index(chosen["case_id"]),
     format_func=lambda cid: ui.case(cid).title.get(lang),
     key="case_id",
 )
@@ -31,14 +32,15 @@ n = left.number_input(
     t("home.customers", lang),
     min_value=100,
     max_value=100_000,
-    value=case.population.customers if case.population.customers <= 100_000 else 100_000,
+    value=min(chosen["customers"], 100_000),
     step=500,
     key="customers",
 )
 seed = right.number_input(
-    t("home.seed", lang), min_value=0, max_value=2**31 - 1, value=42, key="seed"
+    t("home.seed", lang), min_value=0, max_value=2**31 - 1, value=chosen["seed"], key="seed"
 )
 
+ui.remember_setup(case_id, int(n), int(seed))
 pop = ui.population(case_id, int(n), int(seed), lang)
 c = pop.customers
 a, b, d = st.columns(3)

@@ -291,3 +291,36 @@ def _plain(v):
     if isinstance(v, float | np.floating):
         return None if not np.isfinite(v) else float(v)
     return v
+
+
+def run_story(result: SimResult, case: Case, status_quo: SimResult | None = None) -> dict:
+    """Facts for a plain-language summary of a run, all computed from it: retention and profit
+    against the status quo, the segment that lost most, and the hazard term that pushed the
+    sampled leavers out most."""
+    k = kpis(result, case, status_quo)
+    seg = segment_summary(result, case)
+    worst = seg.sort_values("monthly_churn", ascending=False).iloc[0]
+    terms = result.sample.get("terms")
+    driver = None
+    if terms is not None and np.isfinite(terms).any():
+        from crmsim.engine import HAZARD_TERMS
+
+        gone = np.isfinite(terms).all(axis=1)
+        # the push of each term above its average among those who stayed is not observed;
+        # rank the terms that raised the hazard most on average among the leavers
+        mean = terms[gone][:, 1:].mean(axis=0)  # leave out personal frailty (not actionable)
+        driver = HAZARD_TERMS[1 + int(np.argmax(mean))]
+    out = {
+        "retention": k["retention_rate"],
+        "profit": k["profit"],
+        "satisfaction": k["avg_satisfaction_end"],
+        "worst_segment": str(worst["segment"]),
+        "worst_churn": float(worst["monthly_churn"]),
+        "driver": driver,
+    }
+    if status_quo is not None and status_quo is not result:
+        base = kpis(status_quo, case)
+        out["retention_delta"] = k["retention_rate"] - base["retention_rate"]
+        out["profit_delta"] = k["profit"] - base["profit"]
+        out["score_delta"] = k["score"] - base["score"]
+    return out

@@ -34,3 +34,48 @@ def test_switching_case_and_language():
     at.radio(key="lang_radio").set_value("zh").run()
     assert not at.exception
     assert at.title[0].value == "客户关系管理实验室"
+
+
+def _simulate_page(lang: str, customers: int = 2000) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.session_state["setup"] = {"case_id": "telecom", "customers": customers, "seed": 3}
+    at.switch_page("pages/simulate.py")
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_simulate_page_runs_a_plan_and_draws_the_dashboards(lang):
+    at = _simulate_page(lang)
+    assert not at.exception
+    assert len(at.metric) == 0 and at.info  # nothing runs until asked
+    at.selectbox(key="sim_preset").select("pyramid")
+    at.slider(key="sim_months").set_value(18)
+    at.button(key="sim_run").click().run()
+    assert not at.exception
+    assert len(at.metric) == 6
+    assert all(m.delta is not None for m in at.metric if m.value != "—")
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 7
+    story = " ".join(m.value for m in at.markdown)
+    assert ("留到了最后" in story) if lang == "zh" else ("stayed to the end" in story)
+
+
+def test_simulate_page_drill_down_explains_a_leaver():
+    at = _simulate_page("en")
+    at.selectbox(key="sim_preset").select("zero")
+    at.button(key="sim_run").click().run()
+    assert not at.exception
+    first = at.selectbox(key="sim_customer").options[0]
+    assert first.endswith("left")  # leavers are listed first
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Why this customer left" in spec for spec in titles)
+
+
+def test_home_choices_reach_the_simulate_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run()
+    at.selectbox(key="case_id").select("saas").run()
+    assert at.session_state["setup"]["case_id"] == "saas"

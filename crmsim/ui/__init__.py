@@ -6,14 +6,20 @@ The only package in ``crmsim`` that imports Streamlit (DESIGN §2). Every page s
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 import streamlit as st
 
 from crmsim.cases import Case, builtin_case_ids, load_case
+from crmsim.engine import SimResult, simulate
 from crmsim.i18n import LANGS, Lang, normalize_lang, t
+from crmsim.plans import Plan
 from crmsim.population import Population, generate
 
 # (page key, file) of the pages that exist; labels come from the catalogs (nav.<key>).
-PAGES: tuple[tuple[str, str], ...] = (("home", "app.py"),)
+PAGES: tuple[tuple[str, str], ...] = (("home", "app.py"), ("simulate", "pages/simulate.py"))
+DEFAULT_SETUP = {"case_id": "telecom", "customers": 10_000, "seed": 42}
 
 
 def current_lang() -> Lang:
@@ -72,3 +78,110 @@ def population(case_id: str, n: int, seed: int, locale: str) -> Population:
     """A generated population shared by every session that asks for the same one (read-only:
     the engine copies what it changes)."""
     return generate(case(case_id), n, seed=seed, locale=locale)
+
+
+def remember_setup(case_id: str, customers: int, seed: int) -> None:
+    """Keep the home page's choices for the other pages (widget state does not survive a
+    page change; plain session keys do)."""
+    st.session_state["setup"] = {"case_id": case_id, "customers": int(customers), "seed": int(seed)}
+
+
+def setup() -> dict:
+    """The case, population size and seed chosen on the home page (defaults otherwise)."""
+    chosen = dict(DEFAULT_SETUP)
+    chosen.update(st.session_state.get("setup", {}))
+    return chosen
+
+
+class _RunStore:
+    """Finished runs shared by all sessions of this server process, least recently used out
+    first. (Not ``st.cache_resource`` on ``run`` itself: Streamlit replays the element calls a
+    cached function made, and a progress bar belongs to the session that drew it.)"""
+
+    def __init__(self, size: int = 16):
+        self.size, self.runs, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key: tuple) -> SimResult | None:
+        with self.lock:
+            if key in self.runs:
+                self.runs.move_to_end(key)
+                return self.runs[key]
+        return None
+
+    def put(self, key: tuple, result: SimResult) -> None:
+        with self.lock:
+            self.runs[key] = result
+            while len(self.runs) > self.size:
+                self.runs.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _run_store() -> _RunStore:
+    return _RunStore()
+
+
+def run(
+    case_id: str,
+    customers: int,
+    seed: int,
+    locale: str,
+    plan_json: str,
+    months: int,
+    progress=None,
+) -> SimResult:
+    """A simulation shared by every session that asks for the same one (read-only);
+    ``progress(month, months)`` is called while it runs, only when it has to run."""
+    key = (case_id, customers, seed, locale, plan_json, months)
+    store = _run_store()
+    found = store.get(key)
+    if found is None:
+        plan = Plan.model_validate_json(plan_json)
+        found = simulate(
+            population(case_id, customers, seed, locale),
+            case(case_id),
+            plan,
+            months,
+            seed,
+            progress=progress,
+        )
+        store.put(key, found)
+    return found
+
+
+def story_text(story: dict, lang: Lang) -> str:
+    """The run's plain-language summary (numbers computed from the run by ``run_story``)."""
+    from crmsim.charts import segment_label
+
+    parts = [
+        t(
+            "story.retention",
+            lang,
+            share=f"{story['retention']:.1%}",
+            satisfaction=f"{story['satisfaction']:.2f}",
+        )
+    ]
+    if "retention_delta" in story:
+        parts.append(
+            t(
+                "story.vs_status_quo",
+                lang,
+                retention=f"{story['retention_delta'] * 100:+.1f}",
+                profit=f"{story['profit_delta']:+,.0f}",
+            )
+        )
+    parts.append(
+        t(
+            "story.worst",
+            lang,
+            segment=segment_label(story["worst_segment"], lang),
+            churn=f"{story['worst_churn']:.2%}",
+        )
+    )
+    if story.get("driver"):
+        parts.append(t("story.driver", lang, term=t(f"term.{story['driver']}", lang)))
+    return " ".join(parts)
+
+
+def customer_label(name: str, churned: bool, lang: Lang) -> str:
+    """A sampled customer in the drill-down list."""
+    return f"{name} · {t('sim.left' if churned else 'sim.stayed', lang)}"

@@ -1,0 +1,99 @@
+"""Simulate: pick a plan, run it over the months, read the dashboards."""
+
+import numpy as np
+import streamlit as st
+
+from crmsim import charts, ui
+from crmsim.i18n import t
+from crmsim.metrics import cohort_table, kaplan_meier, kpis, run_story
+from crmsim.plans import PRESETS, preset_plan
+from crmsim.segmentation import segment_for_case
+
+lang = ui.bootstrap("simulate")
+st.title(t("sim.title", lang))
+
+chosen = ui.setup()
+case = ui.case(chosen["case_id"])
+pop = ui.population(chosen["case_id"], chosen["customers"], chosen["seed"], lang)
+st.caption(t("sim.setup", lang, case=case.title.get(lang), n=f"{pop.n:,}", seed=chosen["seed"]))
+
+left, right = st.columns([2, 1])
+preset = left.selectbox(
+    t("sim.plan", lang), PRESETS, key="sim_preset", format_func=lambda p: t(f"preset.{p}", lang)
+)
+months = right.slider(t("sim.months", lang), 12, 60, min(case.months, 60), key="sim_months")
+segmentation = segment_for_case(
+    pop.customers,
+    case.status_quo.segmentation.method,
+    case.status_quo.segmentation.params,
+    case,
+    chosen["seed"],
+)
+plan = preset_plan(preset, case, segmentation, pop.n)
+args = (chosen["case_id"], chosen["customers"], chosen["seed"], lang)
+
+if st.button(t("sim.run", lang), type="primary", key="sim_run"):
+    bar = st.progress(0.0, text=t("sim.running", lang))
+    ui.run(*args, case.status_quo.model_dump_json(), months)
+    ui.run(
+        *args,
+        plan.model_dump_json(),
+        months,
+        progress=lambda m, total: bar.progress(m / total, text=t("sim.running", lang)),
+    )
+    bar.empty()
+    st.session_state["sim_last"] = (plan.model_dump_json(), months)
+
+if st.session_state.get("sim_last") != (plan.model_dump_json(), months):
+    st.info(t("sim.press_run", lang))
+    st.stop()
+
+res = ui.run(*args, plan.model_dump_json(), months)
+base = ui.run(*args, case.status_quo.model_dump_json(), months)
+k, b = kpis(res, case, base), kpis(base, case)
+cards = st.columns(6)
+for col, key, fmt in zip(
+    cards,
+    ("retention_rate", "profit", "npv", "avg_satisfaction_end", "recovery_rate", "score"),
+    ("{:.1%}", "{:,.0f}", "{:,.0f}", "{:.3f}", "{:.0%}", "{:,.0f}"),
+    strict=True,
+):
+    val, ref = k[key], b[key]
+    delta = None if val is None or ref is None or res is base else fmt.format(val - ref)
+    col.metric(t(f"kpi.{key}", lang), "—" if val is None else fmt.format(val), delta)
+
+story = run_story(res, case, base)
+st.markdown(ui.story_text(story, lang))
+
+tabs = st.tabs(
+    [
+        t(f"sim.tab_{k}", lang)
+        for k in ("money", "retention", "satisfaction", "complaints", "customer")
+    ]
+)
+with tabs[0]:
+    st.plotly_chart(
+        charts.money_over_time(res.monthly, res.meta["events"], lang, case.currency), key="c_money"
+    )
+with tabs[1]:
+    st.plotly_chart(charts.retention_curves(kaplan_meier(res), lang), key="c_km")
+    st.plotly_chart(charts.cohort_heatmap(cohort_table(res), lang), key="c_cohort")
+with tabs[2]:
+    st.plotly_chart(charts.satisfaction_heatmap(res.sat_hist, lang), key="c_sat")
+    st.plotly_chart(charts.stage_sankey(res.transitions, lang), key="c_sankey")
+with tabs[3]:
+    st.plotly_chart(charts.complaints_over_time(res.monthly, lang), key="c_complaints")
+with tabs[4]:
+    slots = res.sample["slots"]
+    churned = res.customers["churn_month"].to_numpy()[slots] > 0
+    order = np.argsort(~churned, kind="stable")[:200]  # those who left first
+    names = pop.customers["name"].to_numpy()
+    pick = st.selectbox(
+        t("sim.customer", lang),
+        order,
+        key="sim_customer",
+        format_func=lambda j: ui.customer_label(names[slots[j]], churned[j], lang),
+    )
+    st.plotly_chart(charts.customer_timeline(res.sample, int(pick), lang), key="c_timeline")
+    if churned[pick]:
+        st.plotly_chart(charts.churn_reasons(res.sample["terms"][pick], lang), key="c_reasons")
