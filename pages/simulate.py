@@ -52,15 +52,18 @@ res = ui.run(*args, plan.model_dump_json(), months)
 base = ui.run(*args, case.status_quo.model_dump_json(), months)
 k, b = kpis(res, case, base), kpis(base, case)
 cards = st.columns(6)
-for col, key, fmt in zip(
-    cards,
-    ("retention_rate", "profit", "npv", "avg_satisfaction_end", "recovery_rate", "score"),
-    ("{:.1%}", "{:,.0f}", "{:,.0f}", "{:.3f}", "{:.0%}", "{:,.0f}"),
-    strict=True,
-):
+shown = {
+    "retention_rate": lambda v, d=False: f"{v:+.1%}" if d else f"{v:.1%}",
+    "profit": lambda v, d=False: ui.money(v, lang, d),
+    "npv": lambda v, d=False: ui.money(v, lang, d),
+    "avg_satisfaction_end": lambda v, d=False: f"{v:+.3f}" if d else f"{v:.3f}",
+    "recovery_rate": lambda v, d=False: f"{v:+.0%}" if d else f"{v:.0%}",
+    "score": lambda v, d=False: ui.money(v, lang, d),
+}
+for col, (key, fmt) in zip(cards, shown.items(), strict=True):
     val, ref = k[key], b[key]
-    delta = None if val is None or ref is None or res is base else fmt.format(val - ref)
-    col.metric(t(f"kpi.{key}", lang), "—" if val is None else fmt.format(val), delta)
+    delta = None if val is None or ref is None or res is base else fmt(val - ref, True)
+    col.metric(t(f"kpi.{key}", lang), "—" if val is None else fmt(val), delta)
 
 story = run_story(res, case, base)
 st.markdown(ui.story_text(story, lang))

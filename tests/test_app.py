@@ -79,3 +79,21 @@ def test_home_choices_reach_the_simulate_page():
     at.run()
     at.selectbox(key="case_id").select("saas").run()
     assert at.session_state["setup"]["case_id"] == "saas"
+
+
+@pytest.mark.parametrize(
+    ("value", "lang", "text"),
+    [
+        (175_054_321.0, "zh", "1.8亿"),
+        (17_505_432.0, "zh", "1,750.5万"),
+        (950.0, "zh", "950"),
+        (17_505_432.0, "en", "17.51M"),
+        (-2_500.0, "en", "-2.50K"),
+        (3_000.0, "en", "3.00K"),
+    ],
+)
+def test_money_fits_a_card(value, lang, text):
+    from crmsim.ui import money
+
+    assert money(value, lang) == text
+    assert money(abs(value), lang, signed=True).startswith("+")

@@ -185,3 +185,18 @@ def story_text(story: dict, lang: Lang) -> str:
 def customer_label(name: str, churned: bool, lang: Lang) -> str:
     """A sampled customer in the drill-down list."""
     return f"{name} · {t('sim.left' if churned else 'sim.stayed', lang)}"
+
+
+def money(value: float, lang: Lang, signed: bool = False) -> str:
+    """A compact amount for cards: 1,750.5万 / 17.51M (full figures do not fit a card)."""
+    sign = "+" if signed and value > 0 else ("-" if value < 0 else "")
+    v = abs(value)
+    if lang == "zh":
+        for unit, size in (("亿", 1e8), ("万", 1e4)):
+            if v >= size:
+                return f"{sign}{v / size:,.1f}{unit}"
+    else:
+        for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+            if v >= size:
+                return f"{sign}{v / size:,.2f}{unit}"
+    return f"{sign}{v:,.0f}"
