@@ -289,18 +289,21 @@ def customer_timeline(sample: dict, position: int, lang: Lang) -> go.Figure:
         )
     )
     stage = sample["stage"][:, position]
+    # a customer's months, up to and including the month she left; blank afterwards
+    gone = stage == N_STAGES - 1
+    shown = (stage >= 0) & ~(gone & np.concatenate([[False], gone[:-1]]))
     fig.add_trace(
         go.Scatter(
-            x=months,
-            y=np.full(len(s), -0.08),
+            x=months[shown],
+            y=np.full(int(shown.sum()), -0.08),
             mode="markers",
             name=t("chart.stage", lang),
             marker={
-                "color": [STAGE_COLOURS[k] if k >= 0 else "white" for k in stage],
+                "color": [STAGE_COLOURS[k] for k in stage[shown]],
                 "symbol": "square",
                 "size": 9,
             },
-            text=[t(f"stage.{STAGE_NAMES[k]}", lang) if k >= 0 else "" for k in stage],
+            text=[t(f"stage.{STAGE_NAMES[k]}", lang) for k in stage[shown]],
             hoverinfo="text",
         )
     )
@@ -326,20 +329,25 @@ def customer_timeline(sample: dict, position: int, lang: Lang) -> go.Figure:
 
 
 def churn_reasons(terms: np.ndarray, lang: Lang) -> go.Figure:
-    """Why a customer left: the terms of her churn hazard on the logit scale (positive terms
-    pushed her out, negative ones held her back)."""
+    """Why a customer left: the terms of her churn hazard on the logit scale in the month she
+    left (red pushed her out, green held her back). Her personal base propensity is the
+    starting point, stated in the title rather than drawn as a force."""
     vals = np.asarray(terms, dtype=float)
-    names = [t(f"term.{k}", lang) for k in HAZARD_TERMS]
+    base = 1 / (1 + np.exp(-vals[0]))
+    names = [t(f"term.{k}", lang) for k in HAZARD_TERMS[1:]]
     fig = go.Figure(
         go.Bar(
-            x=vals,
+            x=vals[1:],
             y=names,
             orientation="h",
-            marker_color=["#d62728" if v > 0 else "#2ca02c" for v in vals],
+            marker_color=["#d62728" if v > 0 else "#2ca02c" for v in vals[1:]],
         )
     )
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, t("chart.reasons_title", lang), t("chart.logit_contribution", lang))
+    title = (
+        t("chart.reasons_title", lang) + " · " + t("chart.reasons_base", lang, rate=f"{base:.2%}")
+    )
+    return _layout(fig, title, t("chart.logit_contribution", lang))
 
 
 def scatter_customers(

@@ -88,8 +88,10 @@ with tabs[3]:
     st.plotly_chart(charts.complaints_over_time(res.monthly, lang), key="c_complaints")
 with tabs[4]:
     slots = res.sample["slots"]
-    churned = res.customers["churn_month"].to_numpy()[slots] > 0
-    order = np.argsort(~churned, kind="stable")[:200]  # those who left first
+    left_in = res.customers["churn_month"].to_numpy()[slots]
+    churned = left_in > 0
+    # leavers with the longest stories first, then those who stayed
+    order = np.lexsort((-left_in, ~churned))[:200]
     names = pop.customers["name"].to_numpy()
     pick = st.selectbox(
         t("sim.customer", lang),

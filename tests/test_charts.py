@@ -102,3 +102,20 @@ def test_events_are_annotated(run):
         run.monthly, [{"month": 6, "title_zh": "竞争者进入", "title_en": "Rival enters"}], "zh"
     )
     assert any("竞争者进入" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_timeline_stops_when_the_customer_leaves(run):
+    slots = run.sample["slots"]
+    left = run.customers["churn_month"].to_numpy()[slots]
+    j = int(np.flatnonzero((left > 3) & (left < run.months))[0])
+    fig = charts.customer_timeline(run.sample, j, "en")
+    stage_trace = next(tr for tr in fig.data if tr.name == "Stage")
+    assert max(stage_trace.x) == left[j]
+
+
+def test_churn_reasons_state_the_base_rate_apart(run):
+    slots = run.sample["slots"]
+    j = int(np.flatnonzero(run.customers["churn_month"].to_numpy()[slots] > 0)[0])
+    fig = charts.churn_reasons(run.sample["terms"][j], "zh")
+    assert len(fig.data[0].x) == len(run.sample["terms"][j]) - 1
+    assert "基础流失倾向" in fig.layout.title.text
