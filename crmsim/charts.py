@@ -379,3 +379,23 @@ def scatter_customers(
             )
         )
     return _layout(fig, t("chart.scatter_title", lang), t(f"col.{x}", lang), t(f"col.{y}", lang))
+
+
+def overlay_lines(
+    series: dict[str, pd.Series], title: str, y_title: str, lang: Lang, percent: bool = False
+) -> go.Figure:
+    """Several plans' monthly series on one chart (x: month)."""
+    fig = go.Figure()
+    for name, s in series.items():
+        fig.add_trace(go.Scatter(x=s.index, y=s.to_numpy(), mode="lines", name=name))
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    return _layout(fig, title, t("chart.month", lang), y_title)
+
+
+def replicate_ranges(values: dict[str, list[float]], title: str, lang: Lang) -> go.Figure:
+    """One dot per replicate seed and plan, with the range: is a difference bigger than luck?"""
+    fig = go.Figure()
+    for name, vals in values.items():
+        fig.add_trace(go.Box(y=vals, name=name, boxpoints="all", jitter=0.3, pointpos=0))
+    return _layout(fig, title, "", t("chart.per_seed", lang), showlegend=False)

@@ -97,3 +97,36 @@ def test_money_fits_a_card(value, lang, text):
 
     assert money(value, lang) == text
     assert money(abs(value), lang, signed=True).startswith("+")
+
+
+def _compare_page(lang: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["lang"] = lang
+    at.session_state["setup"] = {"case_id": "telecom", "customers": 1500, "seed": 5}
+    at.switch_page("pages/compare.py")
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_compare_page_puts_plans_side_by_side_with_replicates(lang):
+    at = _compare_page(lang)
+    assert not at.exception and at.info
+    at.slider(key="cmp_months").set_value(12)
+    at.slider(key="cmp_reps").set_value(2)
+    at.button(key="cmp_run").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.shape == (6, 3)  # six figures × status quo, zero service, pyramid
+    assert all("(" in str(v) for v in table.iloc[:, 1]) or table.iloc[:, 1].isna().any()
+    if lang == "zh":
+        assert any("个百分点" in str(v) for v in table.iloc[:, 1])
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_compare_caps_the_number_of_plans():
+    at = _compare_page("en")
+    from crmsim.plans import PRESETS
+
+    at.multiselect(key="cmp_plans").set_value(list(PRESETS)).run()
+    assert not at.exception and at.warning

@@ -18,7 +18,11 @@ from crmsim.plans import Plan
 from crmsim.population import Population, generate
 
 # (page key, file) of the pages that exist; labels come from the catalogs (nav.<key>).
-PAGES: tuple[tuple[str, str], ...] = (("home", "app.py"), ("simulate", "pages/simulate.py"))
+PAGES: tuple[tuple[str, str], ...] = (
+    ("home", "app.py"),
+    ("simulate", "pages/simulate.py"),
+    ("compare", "pages/compare.py"),
+)
 DEFAULT_SETUP = {"case_id": "telecom", "customers": 10_000, "seed": 42}
 
 
@@ -200,3 +204,18 @@ def money(value: float, lang: Lang, signed: bool = False) -> str:
             if v >= size:
                 return f"{sign}{v / size:,.2f}{unit}"
     return f"{sign}{v:,.0f}"
+
+
+def figure_with_delta(key: str, value, reference, lang: Lang, is_reference: bool) -> str:
+    """A KPI for a comparison table, with its change against the first plan in brackets."""
+    if value is None:
+        return "—"
+    money_keys = ("profit", "npv", "score", "revenue", "gross_margin", "service_cost")
+    if key in money_keys:
+        text, delta = money(value, lang), money(value - (reference or 0), lang, signed=True)
+    elif key in ("retention_rate", "recovery_rate", "monthly_churn"):
+        text = f"{value:.1%}"
+        delta = t("cmp.pp", lang, v=f"{(value - (reference or 0)) * 100:+.1f}")
+    else:
+        text, delta = f"{value:.3f}", f"{value - (reference or 0):+.3f}"
+    return text if is_reference or reference is None else f"{text} ({delta})"
