@@ -130,3 +130,40 @@ def test_compare_caps_the_number_of_plans():
 
     at.multiselect(key="cmp_plans").set_value(list(PRESETS)).run()
     assert not at.exception and at.warning
+
+
+def _segments_page(lang: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.session_state["setup"] = {"case_id": "telecom", "customers": 1500, "seed": 5}
+    at.switch_page("pages/segments.py")
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("method", ["pyramid", "abc", "clv", "rfm", "kmeans", "rules"])
+def test_segments_page_every_method(lang, method):
+    at = _segments_page(lang)
+    at.selectbox(key="seg_method").set_value(method).run()
+    assert not at.exception
+    profile = at.dataframe[0].value
+    assert profile.iloc[:, 1].sum() == 1500  # every customer in one segment
+    assert len(at.get("plotly_chart")) == 3
+    assert at.session_state["segmentation"]["method"] == method
+    if lang == "zh":
+        assert "客户数" in profile.columns
+
+
+def test_segments_page_reports_bad_parameters_in_the_users_language():
+    at = _segments_page("zh")
+    at.number_input(key="seg_pyramid_0").set_value(50).run()  # 50 + 30 + 60 ≠ 100
+    assert not at.exception
+    assert at.error and "比例之和应为 1" in at.error[0].value
+    at.selectbox(key="seg_method").set_value("rules").run()
+    at.text_area(key="seg_rules").input(
+        '[{"segment": "x", "conditions": [{"field": "wallet", "op": ">", "value": 1}]}]'
+    ).run()
+    assert not at.exception and "无法按字段" in at.error[0].value
+    at.text_area(key="seg_rules").input("[{oops").run()
+    assert not at.exception and "JSON" in at.error[0].value

@@ -6,6 +6,7 @@ The only package in ``crmsim`` that imports Streamlit (DESIGN §2). Every page s
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 
@@ -20,6 +21,7 @@ from crmsim.population import Population, generate
 # (page key, file) of the pages that exist; labels come from the catalogs (nav.<key>).
 PAGES: tuple[tuple[str, str], ...] = (
     ("home", "app.py"),
+    ("segments", "pages/segments.py"),
     ("simulate", "pages/simulate.py"),
     ("compare", "pages/compare.py"),
 )
@@ -219,3 +221,52 @@ def figure_with_delta(key: str, value, reference, lang: Lang, is_reference: bool
     else:
         text, delta = f"{value:.3f}", f"{value - (reference or 0):+.3f}"
     return text if is_reference or reference is None else f"{text} ({delta})"
+
+
+def segmentation_params(method: str, customers, lang: Lang) -> dict:
+    """The parameter widgets of one segmentation method; returns the parameters chosen."""
+    if method in ("pyramid", "abc", "clv"):
+        defaults = {"pyramid": (10, 30, 60), "abc": (80, 15, 5), "clv": (5, 15, 30, 50)}[method]
+        cols = st.columns(len(defaults))
+        shares = [
+            col.number_input(t("seg_page.share", lang, n=i + 1), 1, 98, d, key=f"seg_{method}_{i}")
+            for i, (col, d) in enumerate(zip(cols, defaults, strict=True))
+        ]
+        return {"shares": [s / 100 for s in shares]}
+    if method == "kmeans":
+        k = st.slider(t("seg_page.k", lang), 2, 10, 4, key="seg_k")
+        feats = st.multiselect(
+            t("seg_page.features", lang),
+            ["recency", "frequency", "monetary", "tenure_months", "complaints_12m"],
+            default=["recency", "frequency", "monetary"],
+            key="seg_feats",
+            format_func=lambda c: t(f"col.{c}", lang),
+        )
+        return {"k": k, "features": feats}
+    if method == "rules":
+        example = [
+            {"segment": "vip", "conditions": [{"field": "monetary", "op": ">=", "value": 300}]},
+            {"segment": "quiet", "conditions": [{"field": "recency", "op": ">", "value": 3}]},
+        ]
+        text = st.text_area(
+            t("seg_page.rules", lang),
+            json.dumps(example, ensure_ascii=False, indent=1),
+            height=180,
+            max_chars=5000,
+            key="seg_rules",
+        )
+        try:
+            return {"rules": json.loads(text)}
+        except json.JSONDecodeError as exc:
+            st.error(t("err.bad_json", lang, detail=f"{exc.msg} ({exc.lineno}:{exc.colno})"))
+            st.stop()
+    return {}
+
+
+def translated_profile(profile, lang: Lang):
+    """The profile table with headers in the reader's language and shares as percentages."""
+    out = profile.copy()
+    for col in ("share", "revenue_share"):
+        out[col] = (out[col] * 100).round(1)
+    out = out.round({"mean_recency": 2, "mean_frequency": 2, "mean_monetary": 1, "mean_survey": 2})
+    return out.rename(columns=lambda c: t(f"col.{c}", lang) + (" %" if "share" in c else ""))

@@ -1,0 +1,66 @@
+"""Segments: choose a method and its parameters, read the profiles, look at the customers."""
+
+import numpy as np
+import streamlit as st
+
+from crmsim import charts, ui
+from crmsim.errors import InputError
+from crmsim.i18n import t
+from crmsim.plans import SEGMENT_METHODS
+from crmsim.segmentation import rfm_scores, segment_for_case
+
+lang = ui.bootstrap("segments")
+st.title(t("seg_page.title", lang))
+chosen = ui.setup()
+case = ui.case(chosen["case_id"])
+pop = ui.population(chosen["case_id"], chosen["customers"], chosen["seed"], lang)
+customers = pop.customers
+st.caption(t("sim.setup", lang, case=case.title.get(lang), n=f"{pop.n:,}", seed=chosen["seed"]))
+
+method = st.selectbox(
+    t("seg_page.method", lang),
+    SEGMENT_METHODS,
+    key="seg_method",
+    index=SEGMENT_METHODS.index("pyramid"),
+    format_func=lambda m: t(f"method.{m}", lang),
+)
+params = ui.segmentation_params(method, customers, lang)
+try:
+    seg = segment_for_case(customers, method, params, case, chosen["seed"])
+except InputError as exc:
+    st.error(t("seg_page.invalid", lang) + "\n\n" + exc.report(lang))
+    st.stop()
+st.session_state["segmentation"] = {"method": method, "params": params}
+
+profile = seg.profile.assign(
+    segment=[charts.segment_label(s, lang) for s in seg.profile["segment"]]
+)
+st.dataframe(ui.translated_profile(profile, lang), hide_index=True)
+
+left, right = st.columns(2)
+left.plotly_chart(charts.pyramid(seg.profile, lang), key="seg_pyramid")
+right.plotly_chart(
+    charts.rfm_heatmap(rfm_scores(customers), customers["monetary"].to_numpy(), lang), key="seg_rfm"
+)
+
+numeric = ["recency", "frequency", "monetary", "revenue_12m", "tenure_months"]
+a, b = st.columns(2)
+x = a.selectbox(
+    t("seg_page.x", lang), numeric, index=0, key="seg_x", format_func=lambda c: t(f"col.{c}", lang)
+)
+y = b.selectbox(
+    t("seg_page.y", lang), numeric, index=2, key="seg_y", format_func=lambda c: t(f"col.{c}", lang)
+)
+picked = st.plotly_chart(
+    charts.scatter_customers(customers, x, y, seg.labels, seg.names, lang, chosen["seed"]),
+    key="seg_scatter",
+    on_select="rerun",
+    selection_mode=("box", "lasso"),
+)
+rows = [p["customdata"] for p in (picked.selection.points if picked else []) if "customdata" in p]
+if rows:
+    st.markdown(t("seg_page.selected", lang, n=len(rows)))
+    shown = customers.iloc[np.asarray(rows, dtype=int)][["customer_id", "name", "city", *numeric]]
+    st.dataframe(shown.rename(columns=lambda c: t(f"col.{c}", lang)), hide_index=True)
+else:
+    st.caption(t("seg_page.select_hint", lang))
