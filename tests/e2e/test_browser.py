@@ -1,0 +1,130 @@
+"""Real-browser test: a Streamlit server, Debian's Chromium driven by Playwright.
+
+Opens every page in both languages, runs a simulation and a comparison, waits for the charts
+to paint and checks no exception element appears. Screenshots go to ``artifacts/``. Under CI
+(CI=true) a missing browser is a failure; elsewhere the test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.e2e
+
+
+def _browser_or_skip() -> str:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        chromium = None
+    if chromium is None:
+        reason = "Chromium or Playwright is not installed (`.ci/run` installs both)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return chromium
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    chromium = _browser_or_skip()
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("the Streamlit server did not start")
+    yield f"http://127.0.0.1:{port}", chromium
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(DONE, state="attached", timeout=90_000)
+
+
+def _click_and_wait(page, label: str) -> None:
+    page.get_by_role("button").filter(has_text=label).first.click()
+    page.wait_for_timeout(500)
+    page.wait_for_selector(DONE, state="attached", timeout=180_000)
+    page.wait_for_selector(".main-svg", timeout=60_000)
+    page.wait_for_timeout(1500)  # Plotly paints after the script run ends
+
+
+@pytest.mark.parametrize(
+    ("lang", "run_sim", "run_cmp"),
+    [("zh", "开始模拟", "开始比较"), ("en", "Run the simulation", "Run the comparison")],
+)
+def test_every_page_in_a_real_browser(server, lang, run_sim, run_cmp):
+    from playwright.sync_api import sync_playwright
+
+    url, chromium = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1400})
+        for path in ("", "segments", "simulate", "compare"):
+            _open(page, f"{url}/{path}?lang={lang}")
+            if path == "simulate":
+                _click_and_wait(page, run_sim)
+            elif path == "compare":
+                _click_and_wait(page, run_cmp)
+            elif path == "segments":
+                page.wait_for_selector(".main-svg", timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / f"{path or 'home'}_{lang}.png"), full_page=True)
+            assert page.locator("[data-testid='stException']").count() == 0, path
+            if path in ("simulate", "compare"):
+                assert page.locator(".main-svg").count() >= 2, path
+        text = page.locator("[data-testid='stSidebar']").inner_text()
+        assert ("模拟" in text) if lang == "zh" else ("Simulate" in text)
+        browser.close()
