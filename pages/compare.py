@@ -6,7 +6,6 @@ import streamlit as st
 from crmsim import charts, ui
 from crmsim.i18n import t
 from crmsim.metrics import kpis
-from crmsim.plans import PRESETS, preset_plan
 from crmsim.segmentation import segment_for_case
 
 MAX_PLANS = 4
@@ -21,7 +20,7 @@ st.caption(t("sim.setup", lang, case=case.title.get(lang), n=f"{pop.n:,}", seed=
 
 names = st.multiselect(
     t("cmp.plans", lang),
-    PRESETS,
+    ui.plan_choices(),
     default=["status_quo", "zero", "pyramid"],
     format_func=lambda p: t(f"preset.{p}", lang),
     key="cmp_plans",
@@ -40,7 +39,7 @@ segmentation = segment_for_case(
     chosen["seed"],
 )
 plans = {
-    t(f"preset.{n}", lang): preset_plan(n, case, segmentation, pop.n).model_dump_json()
+    t(f"preset.{n}", lang): ui.chosen_plan(n, case, segmentation, pop.n).model_dump_json()
     for n in names
 }
 request = (tuple(plans.values()), months, replicates)

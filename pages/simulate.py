@@ -6,7 +6,6 @@ import streamlit as st
 from crmsim import charts, ui
 from crmsim.i18n import t
 from crmsim.metrics import cohort_table, kaplan_meier, kpis, run_story
-from crmsim.plans import PRESETS, preset_plan
 from crmsim.segmentation import segment_for_case
 
 lang = ui.bootstrap("simulate")
@@ -19,7 +18,10 @@ st.caption(t("sim.setup", lang, case=case.title.get(lang), n=f"{pop.n:,}", seed=
 
 left, right = st.columns([2, 1])
 preset = left.selectbox(
-    t("sim.plan", lang), PRESETS, key="sim_preset", format_func=lambda p: t(f"preset.{p}", lang)
+    t("sim.plan", lang),
+    ui.plan_choices(),
+    key="sim_preset",
+    format_func=lambda p: t(f"preset.{p}", lang),
 )
 months = right.slider(t("sim.months", lang), 12, 60, min(case.months, 60), key="sim_months")
 segmentation = segment_for_case(
@@ -29,7 +31,7 @@ segmentation = segment_for_case(
     case,
     chosen["seed"],
 )
-plan = preset_plan(preset, case, segmentation, pop.n)
+plan = ui.chosen_plan(preset, case, segmentation, pop.n)
 args = (chosen["case_id"], chosen["customers"], chosen["seed"], lang)
 
 if st.button(t("sim.run", lang), type="primary", key="sim_run"):

@@ -167,3 +167,54 @@ def test_segments_page_reports_bad_parameters_in_the_users_language():
     assert not at.exception and "无法按字段" in at.error[0].value
     at.text_area(key="seg_rules").input("[{oops").run()
     assert not at.exception and "JSON" in at.error[0].value
+
+
+def _plan_page(lang: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.session_state["setup"] = {"case_id": "telecom", "customers": 1500, "seed": 5}
+    at.switch_page("pages/plan.py")
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_plan_page_starts_valid_and_flags_overspending(lang):
+    at = _plan_page(lang)
+    assert not at.exception
+    assert at.success and not at.error  # the status quo fits its budget
+    assert len(at.get("download_button")) == 2
+    online = next(n for n in at.number_input if n.key.startswith("plan_acq_online"))
+    online.set_value(1_000_000.0).run()
+    assert not at.exception and at.error
+    assert (
+        ("超过预算" in at.error[0].value)
+        if lang == "zh"
+        else ("above the budget" in at.error[0].value)
+    )
+
+
+def test_plan_page_uploads_a_plan_and_rejects_a_bad_one():
+    at = _plan_page("zh")
+    good = (ROOT / "sample_data" / "plans" / "telecom_key_accounts.toml").read_bytes()
+    at.file_uploader(key="plan_upload").upload("mine.toml", good, "application/toml").run()
+    assert not at.exception and at.success
+    assert '"kam":1' in at.session_state["plan_json"].replace(" ", "")
+    at.file_uploader(key="plan_upload").upload(
+        "bad.toml", b"[allocations.whales]\ncare = -1\n", "application/toml"
+    ).run()
+    assert not at.exception and at.error
+    report = at.error[0].value
+    assert "allocations.whales.care" in report and "数值过小" in report
+    assert "Traceback" not in report
+
+
+def test_my_plan_reaches_the_simulate_page():
+    at = _plan_page("en")
+    assert at.session_state["plan_json"]
+    at.switch_page("pages/simulate.py").run()
+    assert not at.exception
+    assert (
+        "my_plan" in at.selectbox(key="sim_preset").options
+        or "My plan" in at.selectbox(key="sim_preset").options
+    )

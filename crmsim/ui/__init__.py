@@ -10,18 +10,23 @@ import json
 import threading
 from collections import OrderedDict
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from crmsim.cases import Case, builtin_case_ids, load_case
 from crmsim.engine import SimResult, simulate
+from crmsim.errors import InputError
 from crmsim.i18n import LANGS, Lang, normalize_lang, t
-from crmsim.plans import Plan
+from crmsim.plans import LEVERS, PRESETS, Levers, Plan, SegmentationSpec, preset_plan
 from crmsim.population import Population, generate
+from crmsim.segmentation import Segmentation, segment_for_case
 
 # (page key, file) of the pages that exist; labels come from the catalogs (nav.<key>).
 PAGES: tuple[tuple[str, str], ...] = (
     ("home", "app.py"),
     ("segments", "pages/segments.py"),
+    ("plan", "pages/plan.py"),
     ("simulate", "pages/simulate.py"),
     ("compare", "pages/compare.py"),
 )
@@ -270,3 +275,156 @@ def translated_profile(profile, lang: Lang):
         out[col] = (out[col] * 100).round(1)
     out = out.round({"mean_recency": 2, "mean_frequency": 2, "mean_monetary": 1, "mean_survey": 2})
     return out.rename(columns=lambda c: t(f"col.{c}", lang) + (" %" if "share" in c else ""))
+
+
+# -- the plan being edited -----------------------------------------------------------------
+RATE_COLUMNS = ("rewards", "discount")
+
+
+def current_segmentation(case_obj: Case, pop: Population) -> Segmentation:
+    """The segmentation chosen on the Segments page (or by a loaded plan), else the status
+    quo's; an invalid stored choice falls back to the status quo's."""
+    spec = st.session_state.get("segmentation") or case_obj.status_quo.segmentation.model_dump()
+    try:
+        return segment_for_case(
+            pop.customers, spec["method"], spec.get("params") or {}, case_obj, pop.seed
+        )
+    except InputError:
+        sq = case_obj.status_quo.segmentation
+        return segment_for_case(pop.customers, sq.method, sq.params, case_obj, pop.seed)
+
+
+def _same_segmentation(plan: Plan, seg: Segmentation) -> bool:
+    return plan.segmentation.method == seg.method and (plan.segmentation.params or {}) == (
+        seg.params or {}
+    )
+
+
+def preset_for(name: str, case_obj: Case, seg: Segmentation, n: int) -> Plan:
+    """A preset written for the current segmentation where the preset allows it."""
+    return preset_plan(name, case_obj, seg, n)
+
+
+def current_plan(case_obj: Case, seg: Segmentation, n: int) -> Plan:
+    """The plan kept in the session if it fits the segmentation, else a starting point:
+    the status quo (when it uses this segmentation) or money per customer."""
+    raw = st.session_state.get("plan_json")
+    if raw:
+        plan = Plan.model_validate_json(raw)
+        if _same_segmentation(plan, seg):
+            return plan
+    if _same_segmentation(case_obj.status_quo, seg):
+        return case_obj.status_quo.model_copy(update={"name": t("preset.my_plan", "en")})
+    return preset_plan("equal", case_obj, seg, n)
+
+
+def set_plan(plan: Plan) -> None:
+    """Replace the plan being edited (a preset or an upload) and redraw the grid."""
+    st.session_state["plan_json"] = plan.model_dump_json()
+    st.session_state["segmentation"] = plan.segmentation.model_dump()
+    st.session_state["plan_version"] = plan_version() + 1
+
+
+def keep_plan(plan: Plan) -> None:
+    """Remember a valid edited plan for the Simulate and Compare pages."""
+    st.session_state["plan_json"] = plan.model_dump_json()
+
+
+def plan_version() -> int:
+    """Bumped whenever the grid must start again from a new plan."""
+    return int(st.session_state.get("plan_version", 0))
+
+
+def plan_grid(plan: Plan, seg: Segmentation, lang: Lang) -> pd.DataFrame:
+    """Segments × levers as an editable table (rates in %)."""
+    from crmsim.charts import segment_label
+
+    counts = np.bincount(seg.labels, minlength=len(seg.names))
+    rows = []
+    for name, count in zip(seg.names, counts, strict=True):
+        lv = plan.allocations.get(name, Levers())
+        row = {
+            t("plan_page.segment", lang): segment_label(name, lang),
+            t("plan_page.customers", lang): int(count),
+        }
+        for lever in LEVERS:
+            value = getattr(lv, lever)
+            row[t(f"lever.{lever}", lang)] = value * 100 if lever in RATE_COLUMNS else value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plan_grid_config(lang: Lang) -> dict:
+    """Column rules: money ≥ 0, whole managers, rates 0–90 %."""
+    cfg = {}
+    for lever in LEVERS:
+        label = t(f"lever.{lever}", lang)
+        if lever in RATE_COLUMNS:
+            cfg[label] = st.column_config.NumberColumn(
+                label + " %", min_value=0.0, max_value=90.0, step=0.5, format="%.1f"
+            )
+        elif lever == "kam":
+            cfg[label] = st.column_config.NumberColumn(
+                label, min_value=0, max_value=1000, step=1, format="%d"
+            )
+        else:
+            cfg[label] = st.column_config.NumberColumn(
+                label, min_value=0.0, step=100.0, format="%.0f"
+            )
+    return cfg
+
+
+def acquisition_inputs(plan: Plan, case_obj: Case, lang: Lang) -> dict[str, float]:
+    """Monthly acquisition money for each channel the case offers."""
+    if not case_obj.acquisition:
+        return {}
+    st.markdown(f"**{t('plan_page.acquisition', lang)}**")
+    cols = st.columns(len(case_obj.acquisition))
+    out = {}
+    for col, (ch, spec) in zip(cols, case_obj.acquisition.items(), strict=True):
+        out[ch] = col.number_input(
+            t(f"channel.{ch}", lang),
+            min_value=0.0,
+            step=500.0,
+            value=float(plan.acquisition.get(ch, 0.0)),
+            help=t("plan_page.channel_help", lang, cost=f"{spec.cost:,.0f}", man=f"{spec.man:.0%}"),
+            key=f"plan_acq_{ch}_{plan_version()}",
+        )
+    return out
+
+
+def plan_from_grid(
+    grid: pd.DataFrame, acquisition: dict, plan: Plan, seg: Segmentation, lang: Lang
+) -> Plan:
+    """The edited table back into a plan (rows in segment order; blanks count as 0)."""
+    allocations = {}
+    for name, (_, row) in zip(seg.names, grid.iterrows(), strict=True):
+        values = {}
+        for lever in LEVERS:
+            v = row[t(f"lever.{lever}", lang)]
+            v = 0.0 if v is None or pd.isna(v) else float(v)
+            values[lever] = (
+                round(v) if lever == "kam" else (v / 100 if lever in RATE_COLUMNS else v)
+            )
+        allocations[name] = Levers(**values)
+    return Plan(
+        name=plan.name,
+        segmentation=SegmentationSpec(method=seg.method, params=seg.params or {}),
+        allocations=allocations,
+        acquisition={ch: v for ch, v in acquisition.items() if v > 0},
+        new_customer_segment=plan.new_customer_segment
+        if plan.new_customer_segment in seg.names
+        else None,
+    )
+
+
+def plan_choices() -> list[str]:
+    """Presets, plus the plan made on the Service plan page once there is one."""
+    return [*PRESETS, "my_plan"] if st.session_state.get("plan_json") else list(PRESETS)
+
+
+def chosen_plan(name: str, case_obj: Case, seg: Segmentation, n: int) -> Plan:
+    """A preset by name, or the user's own plan (``my_plan``)."""
+    if name == "my_plan" and st.session_state.get("plan_json"):
+        return Plan.model_validate_json(st.session_state["plan_json"])
+    return preset_plan(name, case_obj, seg, n)
