@@ -218,3 +218,46 @@ def test_my_plan_reaches_the_simulate_page():
         "my_plan" in at.selectbox(key="sim_preset").options
         or "My plan" in at.selectbox(key="sim_preset").options
     )
+
+
+def _customers_page(lang: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.session_state["setup"] = {"case_id": "telecom", "customers": 1500, "seed": 5}
+    at.switch_page("pages/customers.py")
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_customers_page_shows_the_generated_book(lang):
+    at = _customers_page(lang)
+    assert not at.exception
+    assert at.metric[0].value == "1,500"
+    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("download_button")) == 2
+    headers = list(at.dataframe[0].value.columns)
+    assert ("客户编号" in headers) if lang == "zh" else ("Customer ID" in headers)
+
+
+def test_customers_page_reads_an_excel_gbk_file_and_keeps_it_after_a_bad_one():
+    at = _customers_page("zh")
+    gbk = "customer_id,name,city,monetary,stage\nA1,王伟,北京,100,稳定期\nA2,李娜,上海,50,考察期\n"
+    at.file_uploader(key="cust_upload").upload("客户.csv", gbk.encode("gbk"), "text/csv").run()
+    assert not at.exception and not at.error
+    at.radio(key="cust_source").set_value("uploaded").run()
+    assert at.metric[0].value == "2"
+    assert "gb18030" in " ".join(c.value for c in at.caption)
+    at.file_uploader(key="cust_upload").upload(
+        "bad.csv", b"customer_id,monetary\nX,abc\n", "text/csv"
+    ).run()
+    assert not at.exception
+    assert at.error and "monetary" in at.error[0].value and "应为数字" in at.error[0].value
+    assert at.metric[0].value == "2"  # what was loaded before stays
+
+
+def test_customers_search():
+    at = _customers_page("en")
+    at.text_input(key="cust_search").input("C000001").run()
+    assert not at.exception
+    assert 1 <= len(at.dataframe[0].value) <= 11

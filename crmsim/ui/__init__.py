@@ -25,6 +25,7 @@ from crmsim.segmentation import Segmentation, segment_for_case
 # (page key, file) of the pages that exist; labels come from the catalogs (nav.<key>).
 PAGES: tuple[tuple[str, str], ...] = (
     ("home", "app.py"),
+    ("customers", "pages/customers.py"),
     ("segments", "pages/segments.py"),
     ("plan", "pages/plan.py"),
     ("simulate", "pages/simulate.py"),
@@ -428,3 +429,23 @@ def chosen_plan(name: str, case_obj: Case, seg: Segmentation, n: int) -> Plan:
     if name == "my_plan" and st.session_state.get("plan_json"):
         return Plan.model_validate_json(st.session_state["plan_json"])
     return preset_plan(name, case_obj, seg, n)
+
+
+def search_customers(customers: pd.DataFrame, query: str) -> pd.DataFrame:
+    """Rows whose id, name or city contains ``query`` (plain text, case-insensitive)."""
+    query = (query or "").strip()
+    if not query:
+        return customers
+    mask = np.zeros(len(customers), bool)
+    for col in ("customer_id", "name", "city"):
+        if col in customers.columns:
+            mask |= customers[col].astype(str).str.contains(query, case=False, regex=False)
+    return customers[mask]
+
+
+def translated_customers(customers: pd.DataFrame, lang: Lang) -> pd.DataFrame:
+    """The customer table as students read it: translated headers and stages."""
+    out = customers.copy()
+    if "stage" in out.columns:
+        out["stage"] = [t(f"stage.{s}", lang) if s else "" for s in out["stage"].astype(str)]
+    return out.rename(columns=lambda c: t(f"col.{c}", lang))

@@ -1,0 +1,111 @@
+"""Customers: the generated book or an uploaded file; value concentration, stages, the table."""
+
+import streamlit as st
+
+from crmsim import charts, ui
+from crmsim.customers_io import read_customers_csv, to_csv_bytes, to_xlsx_bytes
+from crmsim.errors import InputError
+from crmsim.i18n import t
+from crmsim.metrics import top_share
+
+lang = ui.bootstrap("customers")
+st.title(t("cust.title", lang))
+chosen = ui.setup()
+case = ui.case(chosen["case_id"])
+
+upload = st.file_uploader(
+    t("cust.upload", lang), type=["csv"], key="cust_upload", help=t("cust.upload_help", lang)
+)
+if upload is not None and st.session_state.get("cust_file") != upload.file_id:
+    st.session_state["cust_file"] = upload.file_id
+    try:
+        table, encoding = read_customers_csv(upload.getvalue(), t("cust.your_file", lang))
+        st.session_state["cust_uploaded"] = table
+        st.session_state["cust_encoding"] = encoding
+    except InputError as exc:  # what was loaded before stays
+        st.session_state["cust_error"] = (
+            t("cli.invalid_file", lang, source=exc.source)
+            + "\n\n"
+            + "\n".join(f"- {line}" for line in exc.report(lang).splitlines())
+        )
+    else:
+        st.session_state.pop("cust_error", None)
+if st.session_state.get("cust_error"):
+    st.error(st.session_state["cust_error"])
+
+sources = ["generated", "uploaded"] if "cust_uploaded" in st.session_state else ["generated"]
+source = st.radio(
+    t("cust.source", lang),
+    sources,
+    horizontal=True,
+    key="cust_source",
+    format_func=lambda s: t(f"cust.source_{s}", lang),
+)
+if source == "uploaded":
+    customers = st.session_state["cust_uploaded"]
+    st.caption(
+        t(
+            "cust.uploaded_caption",
+            lang,
+            n=f"{len(customers):,}",
+            encoding=st.session_state["cust_encoding"],
+        )
+    )
+else:
+    customers = ui.population(
+        chosen["case_id"], chosen["customers"], chosen["seed"], lang
+    ).customers
+    st.caption(
+        t(
+            "sim.setup",
+            lang,
+            case=case.title.get(lang),
+            n=f"{len(customers):,}",
+            seed=chosen["seed"],
+        )
+    )
+
+value_col = "revenue_12m" if "revenue_12m" in customers.columns else "monetary"
+a, b, c = st.columns(3)
+a.metric(t("home.metric_customers", lang), f"{len(customers):,}")
+b.metric(t("home.metric_top20", lang), f"{top_share(customers[value_col].to_numpy()):.0%}")
+c.metric(t("home.metric_monthly", lang), f"{customers['monetary'].mean():,.1f}")
+
+left, right = st.columns(2)
+left.plotly_chart(charts.pareto_curve(customers[value_col].to_numpy(), lang), key="cust_pareto")
+right.plotly_chart(
+    charts.distribution(
+        customers["monetary"].to_numpy(),
+        t("cust.spend_title", lang),
+        t("col.monetary", lang),
+        lang,
+        log=True,
+    ),
+    key="cust_hist",
+)
+if "stage" in customers.columns:
+    st.plotly_chart(
+        charts.stage_mix(customers["stage"].astype(str).value_counts().to_dict(), lang),
+        key="cust_stages",
+    )
+
+query = st.text_input(t("cust.search", lang), max_chars=50, key="cust_search")
+shown = ui.search_customers(customers, query)
+st.caption(t("cust.matches", lang, n=f"{len(shown):,}"))
+st.dataframe(ui.translated_customers(shown.head(1000), lang), hide_index=True)
+
+d1, d2 = st.columns(2)
+d1.download_button(
+    t("cust.download_csv", lang),
+    to_csv_bytes(shown),
+    file_name="customers.csv",
+    mime="text/csv",
+    key="cust_csv",
+)
+d2.download_button(
+    t("cust.download_xlsx", lang),
+    to_xlsx_bytes(shown.head(100_000)),
+    file_name="customers.xlsx",
+    key="cust_xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
