@@ -404,14 +404,14 @@ def replicate_ranges(values: dict[str, list[float]], title: str, lang: Lang) -> 
 def distribution(
     values: np.ndarray, title: str, x_title: str, lang: Lang, log: bool = False
 ) -> go.Figure:
-    """A histogram (optionally of log-spaced values, for money that spans decades)."""
+    """A histogram; with ``log`` the x axis is log-spaced (money spans decades) and zero
+    values, which a log scale cannot place, are left out."""
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
-    fig = go.Figure(go.Histogram(x=np.log10(np.maximum(v, 1e-9)) if log else v, nbinsx=40))
     if log:
-        ticks = np.arange(
-            np.floor(np.log10(max(v.min(), 1e-9))) if v.size else 0,
-            np.ceil(np.log10(max(v.max(), 1))) + 1 if v.size else 1,
-        )
-        fig.update_xaxes(tickvals=ticks, ticktext=[f"{10**k:,.0f}" for k in ticks])
+        v = v[v > 0]
+    fig = go.Figure(go.Histogram(x=np.log10(v) if log else v, nbinsx=40))
+    if log and v.size:
+        ticks = np.arange(np.floor(np.log10(v.min())), np.ceil(np.log10(v.max())) + 1)
+        fig.update_xaxes(tickvals=ticks, ticktext=[f"{10**k:,.10g}" for k in ticks])
     return _layout(fig, title, x_title, t("chart.customers", lang))

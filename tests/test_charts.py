@@ -119,3 +119,9 @@ def test_churn_reasons_state_the_base_rate_apart(run):
     fig = charts.churn_reasons(run.sample["terms"][j], "zh")
     assert len(fig.data[0].x) == len(run.sample["terms"][j]) - 1
     assert "基础流失倾向" in fig.layout.title.text
+
+
+def test_log_distribution_leaves_out_zero_spenders():
+    fig = charts.distribution(np.array([0.0, 0.0, 5.0, 50.0, 500.0]), "t", "x", "en", log=True)
+    assert len(fig.data[0].x) == 3
+    assert list(fig.layout.xaxis.ticktext) == ["1", "10", "100", "1,000"]
