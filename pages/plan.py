@@ -44,6 +44,8 @@ edited = st.data_editor(
 acquisition = ui.acquisition_inputs(plan, case, lang)
 plan = ui.plan_from_grid(edited, acquisition, plan, seg, lang)
 
+st.dataframe(ui.cost_per_customer(plan, seg, case, pop.n, lang), hide_index=True)
+
 money = plan.monthly_money(case.costs.kam_salary)
 a, b = st.columns(2)
 a.metric(

@@ -183,6 +183,8 @@ def test_plan_page_starts_valid_and_flags_overspending(lang):
     at = _plan_page(lang)
     assert not at.exception
     assert at.success and not at.error  # the status quo fits its budget
+    per_customer = at.dataframe[-1].value.iloc[:, 1].tolist()
+    assert per_customer == pytest.approx([13.0, 3.0, 5000 / 6000], abs=0.005)
     assert len(at.get("download_button")) == 2
     online = next(n for n in at.number_input if n.key.startswith("plan_acq_online"))
     online.set_value(1_000_000.0).run()

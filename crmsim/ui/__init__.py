@@ -449,3 +449,31 @@ def translated_customers(customers: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     if "stage" in out.columns:
         out["stage"] = [t(f"stage.{s}", lang) if s else "" for s in out["stage"].astype(str)]
     return out.rename(columns=lambda c: t(f"col.{c}", lang))
+
+
+def cost_per_customer(
+    plan: Plan, seg: Segmentation, case_obj: Case, n: int, lang: Lang
+) -> pd.DataFrame:
+    """Money per customer per month in each segment (levers and managers; rates excluded,
+    they cost a share of revenue), at the case's reference population size."""
+    from crmsim.charts import segment_label
+
+    counts = np.bincount(seg.labels, minlength=len(seg.names)) * (
+        case_obj.population.customers / max(n, 1)
+    )
+    rows = []
+    for name, count in zip(seg.names, counts, strict=True):
+        lv = plan.allocations.get(name, Levers())
+        money = lv.money(case_obj.costs.kam_salary)
+        rows.append(
+            {
+                t("plan_page.segment", lang): segment_label(name, lang),
+                t("plan_page.per_customer", lang, currency=case_obj.currency): round(
+                    money / count, 2
+                )
+                if count
+                else 0.0,
+                t("plan_page.rates", lang): f"{lv.rewards:.0%} / {lv.discount:.0%}",
+            }
+        )
+    return pd.DataFrame(rows)
