@@ -415,3 +415,19 @@ def distribution(
         ticks = np.arange(np.floor(np.log10(v.min())), np.ceil(np.log10(v.max())) + 1)
         fig.update_xaxes(tickvals=ticks, ticktext=[f"{10**k:,.10g}" for k in ticks])
     return _layout(fig, title, x_title, t("chart.customers", lang))
+
+
+def roi_bars(table: pd.DataFrame, lang: Lang) -> go.Figure:
+    """Return per extra unit of service money, by lever and by segment (columns: label, roi,
+    kind)."""
+    fig = go.Figure()
+    for kind in ("lever", "segment"):
+        part = table[table["kind"] == kind]
+        fig.add_trace(
+            go.Bar(
+                x=part["roi"], y=part["label"], orientation="h", name=t(f"chart.roi_{kind}", lang)
+            )
+        )
+    fig.add_vline(x=0, line={"color": "grey"})
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, t("chart.roi_title", lang), t("chart.roi_axis", lang))

@@ -324,3 +324,13 @@ def run_story(result: SimResult, case: Case, status_quo: SimResult | None = None
         out["profit_delta"] = k["profit"] - base["profit"]
         out["score_delta"] = k["score"] - base["score"]
     return out
+
+
+def incremental_roi(result: SimResult, without: SimResult, case: Case) -> float | None:
+    """(score − score without it) ÷ (service money − service money without it), both in
+    present value, on the same seed: the return of what was removed. None when removing it
+    saves no service money (a discount costs margin, not service money)."""
+    d_cost = service_cost_npv(result, case) - service_cost_npv(without, case)
+    if d_cost <= 1e-9:
+        return None
+    return float((score(result, case) - score(without, case)) / d_cost)

@@ -278,3 +278,14 @@ def preset_plan(name: str, case: Case, segmentation=None, n_customers: int | Non
     for seg, w in zip(names, weights, strict=True):
         alloc[seg] = Levers(**_money_levers(budget * float(w)))
     return Plan(name=name, segmentation=spec, allocations=alloc, acquisition=acquisition)
+
+
+def without(plan: Plan, lever: str | None = None, segment: str | None = None) -> Plan:
+    """The plan with one lever switched off everywhere, or one segment's allocation removed:
+    the counterfactual for that lever's or segment's return."""
+    allocations = {}
+    for seg, lv in plan.allocations.items():
+        if seg == segment:
+            continue
+        allocations[seg] = lv.model_copy(update={lever: 0}) if lever else lv
+    return plan.model_copy(update={"allocations": allocations, "name": f"{plan.name}-"})

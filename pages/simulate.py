@@ -73,7 +73,7 @@ st.markdown(ui.story_text(story, lang))
 tabs = st.tabs(
     [
         t(f"sim.tab_{k}", lang)
-        for k in ("money", "retention", "satisfaction", "complaints", "customer")
+        for k in ("money", "retention", "satisfaction", "complaints", "roi", "customer")
     ]
 )
 with tabs[0]:
@@ -89,6 +89,33 @@ with tabs[2]:
 with tabs[3]:
     st.plotly_chart(charts.complaints_over_time(res.monthly, lang), key="c_complaints")
 with tabs[4]:
+    st.caption(t("sim.roi_note", lang))
+    roi_key = ("sim_roi", plan.model_dump_json(), months, args)
+    if st.button(t("sim.roi_button", lang), key="sim_roi_run"):
+        bar = st.progress(0.0)
+        st.session_state["sim_roi"] = (
+            roi_key,
+            ui.roi_breakdown(
+                args, plan, months, case, lang, progress=lambda i, n: bar.progress(i / n)
+            ),
+        )
+        bar.empty()
+    stored = st.session_state.get("sim_roi")
+    if stored and stored[0] == roi_key:
+        table = stored[1]
+        shown = table.dropna(subset=["roi"])
+        if not shown.empty:
+            st.plotly_chart(charts.roi_bars(shown, lang), key="c_roi")
+        st.dataframe(
+            table.assign(
+                roi=[
+                    f"{v:.2f}" if v == v and v is not None else t("sim.roi_none", lang)
+                    for v in table["roi"]
+                ]
+            )[["label", "roi"]].rename(columns={"label": "", "roi": t("chart.roi_axis", lang)}),
+            hide_index=True,
+        )
+with tabs[5]:
     slots = res.sample["slots"]
     left_in = res.customers["churn_month"].to_numpy()[slots]
     churned = left_in > 0

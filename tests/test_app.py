@@ -58,6 +58,11 @@ def test_simulate_page_runs_a_plan_and_draws_the_dashboards(lang):
     assert all(m.delta is not None for m in at.metric if m.value != "—")
     charts = at.get("plotly_chart")
     assert len(charts) >= 7
+    at.button(key="sim_roi_run").click().run()
+    assert not at.exception
+    roi = at.dataframe[-1].value
+    assert len(roi) >= 5  # the levers the plan uses and its three segments
+    assert len(at.get("plotly_chart")) == len(charts) + 1
     story = " ".join(m.value for m in at.markdown)
     assert ("留到了最后" in story) if lang == "zh" else ("stayed to the end" in story)
 

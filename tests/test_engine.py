@@ -345,3 +345,33 @@ def test_monthly_streams_give_each_slot_its_own_numbers():
     assert abs(np.corrcoef(big)[np.triu_indices(4, 1)]).max() < 0.05  # purposes independent
     assert big.min() >= 0 and big.max() < 1 and abs(big.mean() - 0.5) < 0.01
     np.testing.assert_array_equal(MonthlyStreams(7).uniforms(0, 3, 50), big[:, :50])
+
+
+def test_counterfactual_plans_remove_one_part(telecom):
+    from crmsim.plans import without
+
+    plan = telecom.status_quo
+    no_care = without(plan, lever="care")
+    assert all(lv.care == 0 for lv in no_care.allocations.values())
+    assert no_care.allocations["key"].recovery == plan.allocations["key"].recovery
+    no_key = without(plan, segment="key")
+    assert "key" not in no_key.allocations and "small" in no_key.allocations
+
+
+def test_care_pays_back_on_key_accounts_more_than_on_small_ones(telecom, pop_mid):
+    """Incremental ROI from same-seed counterfactuals: money on key accounts returns more per
+    yuan than the same kind of money spread over small customers (the courseware's point)."""
+    from crmsim.metrics import incremental_roi
+    from crmsim.plans import without
+
+    plan = telecom.status_quo.model_copy(update={"acquisition": {}})
+    full = simulate(pop_mid, telecom, plan, 24, 5)
+    roi_key = incremental_roi(
+        full, simulate(pop_mid, telecom, without(plan, segment="key"), 24, 5), telecom
+    )
+    roi_small = incremental_roi(
+        full, simulate(pop_mid, telecom, without(plan, segment="small"), 24, 5), telecom
+    )
+    assert roi_key is not None and roi_small is not None and roi_key > roi_small
+    no_discount = without(plan, lever="discount")
+    assert incremental_roi(full, simulate(pop_mid, telecom, no_discount, 24, 5), telecom) is None
