@@ -1,0 +1,136 @@
+"""App speed as a user feels it (DESIGN §5): a live server, Debian's Chromium via Playwright.
+
+    python benchmarks/bench_app.py [--customers 10000] [--months 36]
+
+Measures, on a freshly started server: the first click on "run" (population + status quo +
+plan), a click that needs one new 10k × 36 simulation (click → charts painted), and page
+reruns that need no simulation (a new scatter axis on the Segments page), median of 7.
+Not part of the test run; results go to benchmarks/results/app.json and the README.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+WATCH = """() => {
+  window.__runs = [];
+  const el = document.querySelector("[data-testid='stApp']");
+  new MutationObserver(() => window.__runs.push(
+      [performance.now(), el.getAttribute("data-test-script-state")]))
+    .observe(el, {attributes: true, attributeFilter: ["data-test-script-state"]});
+}"""
+FINISHED = "t0 => window.__runs.some(r => r[0] > t0 && r[1] === 'notRunning')"
+FINISHED_AT = "t0 => window.__runs.find(r => r[0] > t0 && r[1] === 'notRunning')[0]"
+
+
+def _timed(page, action, charts: bool = False) -> float:
+    """Seconds from the action to the end of the script run it caused (timed in the page,
+    so a run that ends before Python looks is still measured), then to painted charts."""
+    t0 = page.evaluate("performance.now()")
+    action()
+    page.wait_for_function(FINISHED, arg=t0, timeout=180_000)
+    end = page.evaluate(FINISHED_AT, t0)
+    if charts:
+        page.wait_for_selector(".main-svg", timeout=60_000)
+        end = max(end, page.evaluate("performance.now()"))
+    return (end - t0) / 1000
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    from crmsim.bench import machine
+
+    port = _port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    out: dict = {"machine": machine()}
+    try:
+        for _ in range(120):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.goto(f"{url}/simulate?lang=zh")
+            page.wait_for_selector(DONE, state="attached", timeout=120_000)
+            page.evaluate(WATCH)
+
+            def run_button() -> None:
+                page.get_by_role("button").filter(has_text="开始模拟").first.click()
+
+            out["first_click_s"] = _timed(page, run_button, charts=True)  # incl. status quo
+            page.get_by_role("combobox").first.click()
+            _timed(page, lambda: page.get_by_role("option").nth(2).click())  # another preset
+            out["click_to_charts_10k_36_s"] = _timed(page, run_button, charts=True)
+            # A rerun that simulates nothing: the Segments page re-segments and redraws its
+            # charts when the scatter's axis changes.
+            page.goto(f"{url}/segments?lang=zh")
+            page.wait_for_selector(DONE, state="attached", timeout=120_000)
+            page.wait_for_selector(".main-svg", timeout=60_000)
+            page.evaluate(WATCH)
+            axis = page.locator("[aria-label='横轴']")
+            times = []
+            for i in range(7):
+                axis.scroll_into_view_if_needed()
+                axis.click()
+                option = page.get_by_role("option").nth((i % 4) + 1)
+                option.wait_for(state="visible", timeout=10_000)
+                times.append(_timed(page, option.click))
+            out["rerun_no_simulation_median_s"] = statistics.median(times)
+            out["rerun_no_simulation_all_s"] = times
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
+    (ROOT / "benchmarks" / "results" / "app.json").write_text(json.dumps(out, indent=2))
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
