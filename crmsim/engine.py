@@ -942,6 +942,19 @@ def _kam_order(cp: CompiledPlan, value: np.ndarray, seg: np.ndarray) -> np.ndarr
     return np.lexsort((-value, seg)).astype(np.int64)
 
 
+def prospect_slots(case: Case, seed: int, count: int) -> tuple[dict, np.ndarray, dict]:
+    """Traits, MAN uniforms and not-yet-active state of ``count`` prospect slots."""
+    traits, man_u = prospect_traits(case, seed, count)
+    state = initial_state(
+        traits,
+        np.zeros(count),
+        case,
+        rngs.stream(seed, rngs.PROSPECTS, 2**31),
+        np.ones(count, np.int16),
+    )
+    return traits, man_u, state
+
+
 def prospect_capacity(case: Case, plan_acq: np.ndarray, months: int) -> int:
     """Upper bound on customers the plan's acquisition budget can bring in ``months``."""
     per_month = 0.0
@@ -1030,15 +1043,8 @@ def simulate(
     seg, entry, value, man_u = cp.seg, np.zeros(n0, np.int16), cp.value, None
     cap = prospect_capacity(case, cp.acquisition, months)
     if cap:
-        traits, man_u = prospect_traits(case, seed, cap)
+        traits, man_u, extra = prospect_slots(case, seed, cap)
         hidden = _concat(hidden, {k: traits[k] for k in hidden})
-        extra = initial_state(
-            traits,
-            np.zeros(cap),
-            case,
-            rngs.stream(seed, rngs.PROSPECTS, 2**31),
-            np.ones(cap, np.int16),
-        )
         state = _concat(state, extra)
         seg = np.concatenate([seg, np.full(cap, cp.new_segment, np.int16)])
         entry = np.concatenate([entry, np.full(cap, months + 1, np.int16)])

@@ -36,9 +36,8 @@ from crmsim.engine import (
     STABLE,
     compile_for,
     event_modifiers,
-    initial_state,
     prospect_capacity,
-    prospect_traits,
+    prospect_slots,
 )
 from crmsim.plans import CHANNELS, Plan
 
@@ -90,14 +89,7 @@ class ReferenceRun:
         cap = prospect_capacity(case, cp.acquisition, months)
         self.man_u: list[float] = []
         if cap:
-            traits, man_u = prospect_traits(case, seed, cap)
-            extra = initial_state(
-                traits,
-                np.zeros(cap),
-                case,
-                rngs.stream(seed, rngs.PROSPECTS, 2**31),
-                np.ones(cap, np.int16),
-            )
+            traits, man_u, extra = prospect_slots(case, seed, cap)
             h = {k: np.concatenate([h[k], traits[k]], axis=-1) for k in h}
             st = {k: np.concatenate([st[k], extra[k]]) for k in st}
             seg += [cp.new_segment] * cap

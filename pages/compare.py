@@ -13,10 +13,7 @@ FIGURES = ("retention_rate", "profit", "npv", "score", "avg_satisfaction_end", "
 
 lang = ui.bootstrap("compare")
 st.title(t("cmp.title", lang))
-chosen = ui.setup()
-case = ui.case(chosen["case_id"])
-pop = ui.population(chosen["case_id"], chosen["customers"], chosen["seed"], lang)
-st.caption(t("sim.setup", lang, case=case.title.get(lang), n=f"{pop.n:,}", seed=chosen["seed"]))
+chosen, case, pop = ui.chosen_book(lang)
 
 names = st.multiselect(
     t("cmp.plans", lang),

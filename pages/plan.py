@@ -9,9 +9,7 @@ from crmsim.plans import PRESETS, check_plan, load_plan_bytes, plan_to_json, pla
 
 lang = ui.bootstrap("plan")
 st.title(t("plan_page.title", lang))
-chosen = ui.setup()
-case = ui.case(chosen["case_id"])
-pop = ui.population(chosen["case_id"], chosen["customers"], chosen["seed"], lang)
+chosen, case, pop = ui.chosen_book(lang, caption=False)
 seg = ui.current_segmentation(case, pop)
 st.caption(
     t(

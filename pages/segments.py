@@ -11,11 +11,8 @@ from crmsim.segmentation import rfm_scores, segment_for_case
 
 lang = ui.bootstrap("segments")
 st.title(t("seg_page.title", lang))
-chosen = ui.setup()
-case = ui.case(chosen["case_id"])
-pop = ui.population(chosen["case_id"], chosen["customers"], chosen["seed"], lang)
+chosen, case, pop = ui.chosen_book(lang)
 customers = pop.customers
-st.caption(t("sim.setup", lang, case=case.title.get(lang), n=f"{pop.n:,}", seed=chosen["seed"]))
 
 method = st.selectbox(
     t("seg_page.method", lang),

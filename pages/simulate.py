@@ -11,10 +11,7 @@ from crmsim.segmentation import segment_for_case
 lang = ui.bootstrap("simulate")
 st.title(t("sim.title", lang))
 
-chosen = ui.setup()
-case = ui.case(chosen["case_id"])
-pop = ui.population(chosen["case_id"], chosen["customers"], chosen["seed"], lang)
-st.caption(t("sim.setup", lang, case=case.title.get(lang), n=f"{pop.n:,}", seed=chosen["seed"]))
+chosen, case, pop = ui.chosen_book(lang)
 
 left, right = st.columns([2, 1])
 preset = left.selectbox(

@@ -13,6 +13,16 @@ def _fresh_caches():
     yield
 
 
+def _page(page: str, lang: str, customers: int = 1500, seed: int = 5) -> AppTest:
+    """A page as a browser reaches it: through the entry script, with the home page's choices."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["lang"] = lang
+    at.session_state["setup"] = {"case_id": "telecom", "customers": customers, "seed": seed}
+    at.switch_page(f"pages/{page}.py")
+    at.run()
+    return at
+
+
 @pytest.mark.parametrize(("lang", "title"), [("zh", "客户关系管理实验室"), ("en", "CRM Lab")])
 def test_home_renders_in_each_language(lang, title):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -36,18 +46,9 @@ def test_switching_case_and_language():
     assert at.title[0].value == "客户关系管理实验室"
 
 
-def _simulate_page(lang: str, customers: int = 2000) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    at.session_state["setup"] = {"case_id": "telecom", "customers": customers, "seed": 3}
-    at.switch_page("pages/simulate.py")
-    at.run()
-    return at
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_simulate_page_runs_a_plan_and_draws_the_dashboards(lang):
-    at = _simulate_page(lang)
+    at = _page("simulate", lang, 2000, 3)
     assert not at.exception
     assert len(at.metric) == 0 and at.info  # nothing runs until asked
     at.selectbox(key="sim_preset").select("pyramid")
@@ -68,7 +69,7 @@ def test_simulate_page_runs_a_plan_and_draws_the_dashboards(lang):
 
 
 def test_simulate_page_drill_down_explains_a_leaver():
-    at = _simulate_page("en")
+    at = _page("simulate", "en", 2000, 3)
     at.selectbox(key="sim_preset").select("zero")
     at.button(key="sim_run").click().run()
     assert not at.exception
@@ -104,18 +105,9 @@ def test_money_fits_a_card(value, lang, text):
     assert money(abs(value), lang, signed=True).startswith("+")
 
 
-def _compare_page(lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.query_params["lang"] = lang
-    at.session_state["setup"] = {"case_id": "telecom", "customers": 1500, "seed": 5}
-    at.switch_page("pages/compare.py")
-    at.run()
-    return at
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_compare_page_puts_plans_side_by_side_with_replicates(lang):
-    at = _compare_page(lang)
+    at = _page("compare", lang)
     assert not at.exception and at.info
     at.slider(key="cmp_months").set_value(12)
     at.slider(key="cmp_reps").set_value(2)
@@ -130,26 +122,17 @@ def test_compare_page_puts_plans_side_by_side_with_replicates(lang):
 
 
 def test_compare_caps_the_number_of_plans():
-    at = _compare_page("en")
+    at = _page("compare", "en")
     from crmsim.plans import PRESETS
 
     at.multiselect(key="cmp_plans").set_value(list(PRESETS)).run()
     assert not at.exception and at.warning
 
 
-def _segments_page(lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    at.session_state["setup"] = {"case_id": "telecom", "customers": 1500, "seed": 5}
-    at.switch_page("pages/segments.py")
-    at.run()
-    return at
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("method", ["pyramid", "abc", "clv", "rfm", "kmeans", "rules"])
 def test_segments_page_every_method(lang, method):
-    at = _segments_page(lang)
+    at = _page("segments", lang)
     at.selectbox(key="seg_method").set_value(method).run()
     assert not at.exception
     profile = at.dataframe[0].value
@@ -161,7 +144,7 @@ def test_segments_page_every_method(lang, method):
 
 
 def test_segments_page_reports_bad_parameters_in_the_users_language():
-    at = _segments_page("zh")
+    at = _page("segments", "zh")
     at.number_input(key="seg_pyramid_0").set_value(50).run()  # 50 + 30 + 60 ≠ 100
     assert not at.exception
     assert at.error and "比例之和应为 1" in at.error[0].value
@@ -174,18 +157,9 @@ def test_segments_page_reports_bad_parameters_in_the_users_language():
     assert not at.exception and "JSON" in at.error[0].value
 
 
-def _plan_page(lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    at.session_state["setup"] = {"case_id": "telecom", "customers": 1500, "seed": 5}
-    at.switch_page("pages/plan.py")
-    at.run()
-    return at
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_plan_page_starts_valid_and_flags_overspending(lang):
-    at = _plan_page(lang)
+    at = _page("plan", lang)
     assert not at.exception
     assert at.success and not at.error  # the status quo fits its budget
     per_customer = at.dataframe[-1].value.iloc[:, 1].tolist()
@@ -202,7 +176,7 @@ def test_plan_page_starts_valid_and_flags_overspending(lang):
 
 
 def test_plan_page_uploads_a_plan_and_rejects_a_bad_one():
-    at = _plan_page("zh")
+    at = _page("plan", "zh")
     good = (ROOT / "sample_data" / "plans" / "telecom_key_accounts.toml").read_bytes()
     at.file_uploader(key="plan_upload").upload("mine.toml", good, "application/toml").run()
     assert not at.exception and at.success
@@ -217,7 +191,7 @@ def test_plan_page_uploads_a_plan_and_rejects_a_bad_one():
 
 
 def test_my_plan_reaches_the_simulate_page():
-    at = _plan_page("en")
+    at = _page("plan", "en")
     assert at.session_state["plan_json"]
     at.switch_page("pages/simulate.py").run()
     assert not at.exception
@@ -227,18 +201,9 @@ def test_my_plan_reaches_the_simulate_page():
     )
 
 
-def _customers_page(lang: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    at.session_state["setup"] = {"case_id": "telecom", "customers": 1500, "seed": 5}
-    at.switch_page("pages/customers.py")
-    at.run()
-    return at
-
-
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_customers_page_shows_the_generated_book(lang):
-    at = _customers_page(lang)
+    at = _page("customers", lang)
     assert not at.exception
     assert at.metric[0].value == "1,500"
     assert len(at.get("plotly_chart")) == 3
@@ -248,7 +213,7 @@ def test_customers_page_shows_the_generated_book(lang):
 
 
 def test_customers_page_reads_an_excel_gbk_file_and_keeps_it_after_a_bad_one():
-    at = _customers_page("zh")
+    at = _page("customers", "zh")
     gbk = "customer_id,name,city,monetary,stage\nA1,王伟,北京,100,稳定期\nA2,李娜,上海,50,考察期\n"
     at.file_uploader(key="cust_upload").upload("客户.csv", gbk.encode("gbk"), "text/csv").run()
     assert not at.exception and not at.error
@@ -264,7 +229,7 @@ def test_customers_page_reads_an_excel_gbk_file_and_keeps_it_after_a_bad_one():
 
 
 def test_customers_search():
-    at = _customers_page("en")
+    at = _page("customers", "en")
     at.text_input(key="cust_search").input("C000001").run()
     assert not at.exception
     assert 1 <= len(at.dataframe[0].value) <= 11

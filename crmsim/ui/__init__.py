@@ -507,3 +507,16 @@ def roi_breakdown(
         if progress is not None:
             progress(i + 1, len(todo))
     return pd.DataFrame(rows)
+
+
+def chosen_book(lang: Lang, caption: bool = True) -> tuple[dict, Case, Population]:
+    """The case, population size and seed chosen on the home page, the case itself and its
+    population; with ``caption``, a line saying which they are."""
+    chosen = setup()
+    case_obj = case(chosen["case_id"])
+    pop = population(chosen["case_id"], chosen["customers"], chosen["seed"], lang)
+    if caption:
+        st.caption(
+            t("sim.setup", lang, case=case_obj.title.get(lang), n=f"{pop.n:,}", seed=chosen["seed"])
+        )
+    return chosen, case_obj, pop
