@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from crmsim.errors import InputError, Issue, IssueValue, issues_from_pydantic, toml_issue
 from crmsim.plans import ChannelName, Plan
+from crmsim.segmentation import segment_names
 
 CASES_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "cases"
 MAX_CASE_BYTES = 1024 * 1024
@@ -214,13 +215,6 @@ class Case(_Strict):
     targets: Targets
     model: ModelParams = Field(default_factory=ModelParams)
 
-    @model_validator(mode="after")
-    def _events_in_horizon(self) -> Case:
-        for ev in self.events:
-            if ev.month > self.months:
-                raise IssueValue("event_outside_horizon", month=ev.month, months=self.months)
-        return self
-
     @property
     def monthly_discount(self) -> float:
         """Monthly rate equivalent to the annual discount rate."""
@@ -233,29 +227,47 @@ def parse_case(data: dict, source: str = "case") -> Case:
         case = Case.model_validate(data)
     except ValidationError as exc:
         raise InputError(issues_from_pydantic(exc), source) from None
-    total = case.status_quo.monthly_money(case.costs.kam_salary)
-    if total > case.budget * (1 + 1e-9):
-        raise InputError(
-            [
-                Issue(
-                    "status_quo",
-                    "over_budget",
-                    {
-                        "total": f"{total:,.0f}",
-                        "budget": f"{case.budget:,.0f}",
-                        "currency": case.currency,
-                    },
-                )
-            ],
-            source,
+    issues = [
+        Issue(
+            f"events[{i + 1}].month",
+            "event_outside_horizon",
+            {"month": ev.month, "months": case.months},
         )
-    bad = [
+        for i, ev in enumerate(case.events)
+        if ev.month > case.months
+    ]
+    sq = case.status_quo
+    total = sq.monthly_money(case.costs.kam_salary)
+    if total > case.budget * (1 + 1e-9):
+        issues.append(
+            Issue(
+                "status_quo",
+                "over_budget",
+                {
+                    "total": f"{total:,.0f}",
+                    "budget": f"{case.budget:,.0f}",
+                    "currency": case.currency,
+                },
+            )
+        )
+    issues += [
         Issue(f"status_quo.acquisition.{ch}", "channel_not_in_case", {"channel": ch})
-        for ch in case.status_quo.acquisition
+        for ch in sq.acquisition
         if ch not in case.acquisition
     ]
-    if bad:
-        raise InputError(bad, source)
+    names = segment_names(sq.segmentation.method, sq.segmentation.params)
+    if names is not None:
+        issues += [
+            Issue(
+                f"status_quo.allocations.{seg}",
+                "unknown_segment",
+                {"segment": seg, "known": ", ".join(names)},
+            )
+            for seg in sq.allocations
+            if seg not in names
+        ]
+    if issues:
+        raise InputError(issues, source)
     return case
 
 

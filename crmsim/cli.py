@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from crmsim.cases import (
+    CASES_DIR,
     MAX_CUSTOMERS,
     MIN_CUSTOMERS,
     Case,
@@ -34,9 +35,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m crmsim", description="CRM Lab: customer relationship simulator"
     )
     p.add_argument("--lang", choices=["zh", "en"], help="message language (default: from LANG)")
+    # --lang is also accepted after the command (python -m crmsim validate x.toml --lang en)
+    lang = argparse.ArgumentParser(add_help=False)
+    lang.add_argument("--lang", choices=["zh", "en"], default=argparse.SUPPRESS, help="as above")
     sub = p.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("cases", help="list built-in cases").add_argument(
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[lang])
+
+    command("cases", "list built-in cases").add_argument(
         "--json", metavar="OUT", help="also write the list as JSON"
     )
 
@@ -47,12 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         if plan:
             sp.add_argument("--months", type=int, help="months to simulate (default: the case's)")
 
-    g = sub.add_parser("generate", help="generate customers and write them as CSV")
+    g = command("generate", "generate customers and write them as CSV")
     common(g)
     g.add_argument("--locale", choices=["zh", "en"], default="zh", help="names in zh or en")
     g.add_argument("--out", required=True, help="CSV file to write (UTF-8 with BOM)")
 
-    s = sub.add_parser("segment", help="segment a generated population and print profiles")
+    s = command("segment", "segment a generated population and print profiles")
     common(s)
     s.add_argument(
         "--method", default="pyramid", choices=["rfm", "abc", "pyramid", "clv", "kmeans", "rules"]
@@ -60,28 +67,28 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--params", default="{}", help="method parameters as JSON")
     s.add_argument("--json", metavar="OUT", help="write the profile table as JSON")
 
-    sim = sub.add_parser("simulate", help="simulate a plan and report KPIs")
+    sim = command("simulate", "simulate a plan and report KPIs")
     common(sim, plan=True)
     src = sim.add_mutually_exclusive_group()
     src.add_argument("--plan", help="plan file (.toml or .json)")
     src.add_argument("--preset", choices=list(PRESETS), help="a built-in plan")
     sim.add_argument("--json", metavar="OUT", help="write the full result summary as JSON")
 
-    cmp_ = sub.add_parser("compare", help="compare plans on the same population and seed")
+    cmp_ = command("compare", "compare plans on the same population and seed")
     common(cmp_, plan=True)
     cmp_.add_argument("--plans", nargs="*", default=[], help="plan files")
     cmp_.add_argument("--presets", nargs="*", default=[], choices=list(PRESETS))
     cmp_.add_argument("--json", metavar="OUT", help="write KPIs per plan as JSON")
 
-    v = sub.add_parser("validate", help="check a case or plan file (cases: also calibration)")
-    v.add_argument("file", help="a case .toml, or a plan .toml/.json")
+    v = command("validate", "check a case or plan file (cases: also calibration)")
+    v.add_argument("file", help="a built-in case id, a case .toml, or a plan .toml/.json")
     v.add_argument("--kind", choices=["auto", "case", "plan"], default="auto")
     v.add_argument("--case", help="for plans: the case to check the budget and segments against")
     v.add_argument("--customers", type=int, help="calibration population (default: the case's)")
     v.add_argument("--seed", type=int, default=2024)
     v.add_argument("--no-calibration", action="store_true", help="schema check only")
 
-    b = sub.add_parser("bench", help="measure engine speed, memory and population time")
+    b = command("bench", "measure engine speed, memory and population time")
     b.add_argument(
         "--json",
         nargs="?",
@@ -271,6 +278,8 @@ def cmd_compare(args) -> int:
 
 def cmd_validate(args) -> int:
     path = Path(args.file)
+    if not path.exists() and args.file in builtin_case_ids():
+        path = CASES_DIR / f"{args.file}.toml"
     try:
         raw = path.read_bytes()
     except OSError:

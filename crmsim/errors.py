@@ -51,7 +51,7 @@ class InputError(ValueError):
 _PYDANTIC_KEYS = {
     "missing": "missing",
     "extra_forbidden": "unknown_key",
-    "greater_than": "too_small",
+    "greater_than": "must_exceed",
     "greater_than_equal": "too_small",
     "less_than": "too_large",
     "less_than_equal": "too_large",
@@ -63,6 +63,7 @@ _PYDANTIC_KEYS = {
     "string_type": "not_text",
     "string_too_short": "empty_text",
     "string_too_long": "text_too_long",
+    "string_pattern_mismatch": "bad_id",
     "literal_error": "not_allowed",
     "bool_type": "not_bool",
     "bool_parsing": "not_bool",
@@ -75,11 +76,31 @@ _PYDANTIC_KEYS = {
 }
 
 
+def _number(v: object) -> object:
+    """Limits as people write them: 1,000,000 and 0, not 1000000 and 0.0."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+def field_path(loc: Iterable[object]) -> str:
+    """A field path people read: ``events[1].month`` for the first event (1-based)."""
+    out = ""
+    for part in loc:
+        if part in ("__root__", "[key]"):
+            continue
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
 def issues_from_pydantic(exc: ValidationError, prefix: str = "") -> list[Issue]:
     """Turn pydantic's errors into field-level issues with translatable messages."""
     out: list[Issue] = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("__root__", "[key]"))
+        loc = field_path(err.get("loc", ()))
         if prefix:
             loc = f"{prefix}.{loc}" if loc else prefix
         etype = err.get("type", "")
@@ -92,7 +113,9 @@ def issues_from_pydantic(exc: ValidationError, prefix: str = "") -> list[Issue]:
         params: dict = {"detail": err.get("msg", "")}
         for name in ("ge", "gt", "le", "lt", "min_length", "max_length", "expected"):
             if name in ctx:
-                params["limit"] = ctx[name]
+                params["limit"] = _number(ctx[name])
+        if etype == "literal_error" and "limit" in params:
+            params["limit"] = str(params["limit"]).replace("'", "").replace(" or ", ", ")
         if "input" in err and not isinstance(err["input"], dict | list):
             params["value"] = str(err["input"])[:60]
         out.append(Issue(loc, key, params))

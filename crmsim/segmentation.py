@@ -226,7 +226,7 @@ def rules(frame: pd.DataFrame, spec: Any, default: str = "other") -> tuple[np.nd
     names: list[str] = []
     labels = np.full(len(frame), -1, np.int16)
     for i, rule in enumerate(spec):
-        where = f"segmentation.params.rules[{i}]"
+        where = f"segmentation.params.rules[{i + 1}]"
         if (
             not isinstance(rule, dict)
             or not isinstance(rule.get("segment"), str)
@@ -240,7 +240,7 @@ def rules(frame: pd.DataFrame, spec: Any, default: str = "other") -> tuple[np.nd
             raise InputError([Issue(f"{where}.conditions", "not_list")], "segmentation")
         mask = np.ones(len(frame), bool)
         for j, cond in enumerate(conds):
-            mask &= _rule_mask(frame, cond, f"{where}.conditions[{j}]")
+            mask &= _rule_mask(frame, cond, f"{where}.conditions[{j + 1}]")
         if name not in names:
             names.append(name)
         labels[(labels < 0) & mask] = names.index(name)
@@ -345,6 +345,31 @@ def segment(
     return Segmentation(
         method, labels.astype(np.int16), names, frame, new_segment or names[-1], params
     )
+
+
+def segment_names(method: str, params: dict | None = None) -> list[str] | None:
+    """The segment names a method can produce, known before any customer is seen (None when
+    the method is unknown). Lets a case's status-quo plan be checked when the case loads."""
+    params = params or {}
+    fixed = {"rfm": RFM_SEGMENTS, "abc": ABC, "pyramid": PYRAMID, "clv": CLV_TIERS}
+    if method in fixed:
+        return list(fixed[method])
+    if method == "kmeans":
+        k = params.get("k", 4)
+        return [f"cluster_{i + 1}" for i in range(k)] if isinstance(k, int) else None
+    if method == "rules":
+        spec = params.get("rules")
+        names = (
+            [
+                r["segment"].strip()[:40]
+                for r in spec
+                if isinstance(r, dict) and isinstance(r.get("segment"), str)
+            ]
+            if isinstance(spec, list)
+            else []
+        )
+        return [*names, str(params.get("default", "other"))[:40]]
+    return None
 
 
 def segment_for_case(

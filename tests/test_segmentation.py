@@ -94,7 +94,7 @@ def test_rules_first_match_wins(pop_small):
                     {"segment": "x", "conditions": [{"field": "wallet", "op": ">", "value": 1}]}
                 ]
             },
-            "conditions[0].field",
+            "conditions[1].field",
             "rule_field",
         ),
         (
@@ -103,7 +103,7 @@ def test_rules_first_match_wins(pop_small):
                     {"segment": "x", "conditions": [{"field": "monetary", "op": "~", "value": 1}]}
                 ]
             },
-            "conditions[0].op",
+            "conditions[1].op",
             "rule_op",
         ),
         (
@@ -121,7 +121,7 @@ def test_rules_first_match_wins(pop_small):
                     }
                 ]
             },
-            "conditions[0].value",
+            "conditions[1].value",
             "not_number",
         ),
         ({"rules": []}, "rules", "rules_missing"),
