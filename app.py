@@ -11,13 +11,15 @@ lang = ui.bootstrap("home")
 st.title(t("home.title", lang))
 st.write(t("home.intro", lang))
 
+picker = st.container()
+ui.case_upload_panel(ui.picked_case(), lang)  # may load a case and pick it
 ids = ui.case_ids()
 chosen = ui.setup()  # kept across pages (widget state is not)
-case_id = st.selectbox(
+case_id = picker.selectbox(
     t("home.case", lang),
     ids,
     index=ids.index(chosen["case_id"]),
-    format_func=lambda cid: ui.case(cid).title.get(lang),
+    format_func=lambda cid: ui.case_label(cid, lang),
     key="case_id",
 )
 case = ui.case(case_id)

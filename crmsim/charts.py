@@ -139,7 +139,7 @@ def rfm_heatmap(scores: pd.DataFrame, monetary: np.ndarray, lang: Lang) -> go.Fi
     )
 
 
-def retention_curves(km: pd.DataFrame, lang: Lang) -> go.Figure:
+def retention_curves(km: pd.DataFrame, lang: Lang, events: list[dict] | tuple = ()) -> go.Figure:
     """Kaplan–Meier survival by segment (columns segment, month, survival)."""
     fig = go.Figure()
     for seg, g in km.groupby("segment", sort=False):
@@ -153,6 +153,7 @@ def retention_curves(km: pd.DataFrame, lang: Lang) -> go.Figure:
             )
         )
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    mark_events(fig, events, lang)
     return _layout(
         fig,
         t("chart.retention_title", lang),
@@ -161,7 +162,9 @@ def retention_curves(km: pd.DataFrame, lang: Lang) -> go.Figure:
     )
 
 
-def satisfaction_heatmap(sat_hist: np.ndarray, lang: Lang) -> go.Figure:
+def satisfaction_heatmap(
+    sat_hist: np.ndarray, lang: Lang, events: list[dict] | tuple = ()
+) -> go.Figure:
     """Satisfaction distribution over time: month × 20 bins, each month's shares."""
     h = np.asarray(sat_hist, dtype=float)
     share = h / np.maximum(h.sum(axis=1, keepdims=True), 1)
@@ -183,6 +186,7 @@ def satisfaction_heatmap(sat_hist: np.ndarray, lang: Lang) -> go.Figure:
             annotation_text=t(key, lang),
             annotation_position="top left",
         )
+    mark_events(fig, events, lang)
     return _layout(
         fig,
         t("chart.satisfaction_title", lang),
@@ -234,6 +238,25 @@ def cohort_heatmap(cohorts: pd.DataFrame, lang: Lang) -> go.Figure:
     return _layout(fig, t("chart.cohort_title", lang), t("chart.months_since_joining", lang))
 
 
+def mark_events(fig: go.Figure, events: list[dict] | tuple = (), lang: Lang = "zh") -> go.Figure:
+    """Mark the case's dated events (``SimResult.meta["events"]``) on a chart whose x axis is
+    the month: one dashed line per month, the titles of that month's events beside it."""
+    titles: dict[int, list[str]] = {}
+    for ev in events:
+        title = ev["title_zh"] if lang == "zh" else ev["title_en"]
+        if title not in titles.setdefault(int(ev["month"]), []):
+            titles[int(ev["month"])].append(title)
+    for i, (month, names) in enumerate(sorted(titles.items())):
+        fig.add_vline(
+            x=month,
+            line={"dash": "dash", "color": "grey"},
+            annotation_text=" / ".join(names),
+            annotation_position="top right" if i % 2 == 0 else "bottom right",
+            annotation_font_size=11,
+        )
+    return fig
+
+
 def money_over_time(
     monthly: pd.DataFrame, events: list[dict], lang: Lang, currency: str = ""
 ) -> go.Figure:
@@ -247,17 +270,13 @@ def money_over_time(
         fig.add_trace(
             go.Scatter(x=monthly["month"], y=monthly[col], mode="lines", name=t(key, lang))
         )
-    for ev in events:
-        fig.add_vline(
-            x=ev["month"],
-            line={"dash": "dash", "color": "grey"},
-            annotation_text=ev["title_zh"] if lang == "zh" else ev["title_en"],
-            annotation_position="top",
-        )
+    mark_events(fig, events, lang)
     return _layout(fig, t("chart.money_title", lang), t("chart.month", lang), currency)
 
 
-def complaints_over_time(monthly: pd.DataFrame, lang: Lang) -> go.Figure:
+def complaints_over_time(
+    monthly: pd.DataFrame, lang: Lang, events: list[dict] | tuple = ()
+) -> go.Figure:
     """Service failures, who complained, and how the complaints ended."""
     fig = go.Figure()
     for col, key in (
@@ -266,6 +285,7 @@ def complaints_over_time(monthly: pd.DataFrame, lang: Lang) -> go.Figure:
         ("unresolved", "chart.unresolved"),
     ):
         fig.add_trace(go.Bar(x=monthly["month"], y=monthly[col], name=t(key, lang)))
+    mark_events(fig, events, lang)
     return _layout(
         fig,
         t("chart.complaints_title", lang),
@@ -382,7 +402,12 @@ def scatter_customers(
 
 
 def overlay_lines(
-    series: dict[str, pd.Series], title: str, y_title: str, lang: Lang, percent: bool = False
+    series: dict[str, pd.Series],
+    title: str,
+    y_title: str,
+    lang: Lang,
+    percent: bool = False,
+    events: list[dict] | tuple = (),
 ) -> go.Figure:
     """Several plans' monthly series on one chart (x: month)."""
     fig = go.Figure()
@@ -390,6 +415,7 @@ def overlay_lines(
         fig.add_trace(go.Scatter(x=s.index, y=s.to_numpy(), mode="lines", name=name))
     if percent:
         fig.update_yaxes(tickformat=".0%")
+    mark_events(fig, events, lang)
     return _layout(fig, title, t("chart.month", lang), y_title)
 
 

@@ -78,6 +78,7 @@ table.index.name = t("cmp.metric", lang)
 st.subheader(t("cmp.kpi_table", lang))
 st.dataframe(table)
 
+events = next(iter(runs.values())).meta["events"]
 retention = {
     name: pd.Series(res.cohorts[0, 1:] / res.cohorts[0, 0], index=range(1, res.months + 1))
     for name, res in runs.items()
@@ -89,12 +90,14 @@ st.plotly_chart(
         t("chart.still_customers", lang),
         lang,
         percent=True,
+        events=events,
     ),
     key="cmp_retention",
 )
 profit = {name: res.monthly.set_index("month")["profit"] for name, res in runs.items()}
 st.plotly_chart(
-    charts.overlay_lines(profit, t("cmp.profit_title", lang), case.currency, lang), key="cmp_profit"
+    charts.overlay_lines(profit, t("cmp.profit_title", lang), case.currency, lang, events=events),
+    key="cmp_profit",
 )
 spread = {
     name: [kpis(result(pj, r), case)["profit"] for r in range(replicates)]

@@ -78,13 +78,19 @@ with tabs[0]:
         charts.money_over_time(res.monthly, res.meta["events"], lang, case.currency), key="c_money"
     )
 with tabs[1]:
-    st.plotly_chart(charts.retention_curves(kaplan_meier(res), lang), key="c_km")
+    st.plotly_chart(
+        charts.retention_curves(kaplan_meier(res), lang, res.meta["events"]), key="c_km"
+    )
     st.plotly_chart(charts.cohort_heatmap(cohort_table(res), lang), key="c_cohort")
 with tabs[2]:
-    st.plotly_chart(charts.satisfaction_heatmap(res.sat_hist, lang), key="c_sat")
+    st.plotly_chart(
+        charts.satisfaction_heatmap(res.sat_hist, lang, res.meta["events"]), key="c_sat"
+    )
     st.plotly_chart(charts.stage_sankey(res.transitions, lang), key="c_sankey")
 with tabs[3]:
-    st.plotly_chart(charts.complaints_over_time(res.monthly, lang), key="c_complaints")
+    st.plotly_chart(
+        charts.complaints_over_time(res.monthly, lang, res.meta["events"]), key="c_complaints"
+    )
 with tabs[4]:
     st.caption(t("sim.roi_note", lang))
     roi_key = ("sim_roi", plan.model_dump_json(), months, args)

@@ -4,6 +4,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from crmsim import ui
 from tests.conftest import ROOT
 
 
@@ -233,3 +234,79 @@ def test_customers_search():
     at.text_input(key="cust_search").input("C000001").run()
     assert not at.exception
     assert 1 <= len(at.dataframe[0].value) <= 11
+
+
+def _home(lang: str, customers: int = 800) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = lang
+    at.session_state["setup"] = {"case_id": "telecom", "customers": customers, "seed": 5}
+    at.run()
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_instructor_uploads_a_case_that_then_drives_every_page(lang):
+    from crmsim.cases import CASES_DIR
+
+    at = _home(lang)
+    template = at.get("download_button")[0]
+    assert template.proto.label.startswith("下载案例模板" if lang == "zh" else "Download the case")
+    raw = (CASES_DIR / "_template.toml").read_text(encoding="utf-8")
+    raw = raw.replace('zh = "我的案例"', 'zh = "我上传的案例"').replace(
+        'en = "My case"', 'en = "My uploaded case"'
+    )
+    at.file_uploader(key="case_upload").upload("mine.toml", raw.encode(), "application/toml")
+    at.run()
+    assert not at.exception
+    picked = at.selectbox(key="case_id").value
+    assert picked.startswith("upload_")
+    title = "我上传的案例" if lang == "zh" else "My uploaded case"
+    assert at.subheader[0].value == title
+    assert any("my_case" in s.value for s in at.success)
+    for page in ("customers", "segments", "simulate"):
+        at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, page
+        assert any(title in c.value for c in at.caption), page
+    at.switch_page("pages/plan.py").run()
+    budget = ui.money(60_000.0, lang)  # the template's budget, not telecom's
+    assert not at.exception and any(budget in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_bad_case_upload_is_reported_and_the_case_stays(lang):
+    corpus = ROOT / "tests" / "data" / "broken_cases"
+    at = _home(lang)
+    at.selectbox(key="case_id").select("y_company").run()
+    bad = (corpus / "15_unknown_segment.toml").read_bytes()
+    at.file_uploader(key="case_upload").upload("bad.toml", bad, "application/toml").run()
+    assert not at.exception
+    assert at.selectbox(key="case_id").value == "y_company"
+    report = at.error[0].value
+    assert "status_quo.allocations.vip" in report
+    assert ("细分群" if lang == "zh" else "is not in the current segmentation") in report
+    kept = "Y 公司" if lang == "zh" else "Company Y"
+    assert kept in at.info[0].value
+    not_utf8 = (corpus / "22_not_utf8.toml").read_bytes()
+    at.file_uploader(key="case_upload").upload("gbk.toml", not_utf8, "application/toml").run()
+    assert "UTF-8" in at.error[0].value and at.selectbox(key="case_id").value == "y_company"
+
+
+def test_calibration_check_on_the_home_page():
+    at = _home("zh")
+    at.selectbox(key="case_id").select("rice_shop").run()
+    at.toggle(key="case_calibration").set_value(True).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "结论" in d.value.columns)
+    assert list(table["结论"]) == ["达标"] * 3
+    assert "月流失率" in list(table["目标"])
+
+
+def test_every_builtin_case_opens_in_both_languages():
+    from crmsim.cases import builtin_case_ids
+
+    for lang in ("zh", "en"):
+        at = _home(lang, customers=300)
+        for cid in builtin_case_ids():
+            at.selectbox(key="case_id").select(cid).run()
+            assert not at.exception, (lang, cid)
+            assert at.subheader[0].value

@@ -103,3 +103,28 @@ def test_template_is_a_valid_case_that_shows_every_field():
     for section in ("[title]", "[narrative]", "[population]", "[costs]", "[status_quo]"):
         assert section in text
     assert "[[events]]" in text and "[targets]" in text and "[model]" in text
+
+
+def test_docs_describe_every_case_field_and_every_builtin_case():
+    import re
+
+    from crmsim.cases import (
+        CASES_DIR,
+        EVENT_PARAMS,
+        Channel,
+        Costs,
+        Event,
+        ModelParams,
+        PopulationSpec,
+        Targets,
+    )
+    from crmsim.segmentation import ABC, CLV_TIERS, PYRAMID, RFM_SEGMENTS
+
+    doc = (CASES_DIR.parent.parent / "docs" / "cases.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`([A-Za-z_0-9]+)`", doc))
+    for model in (Case, PopulationSpec, Costs, Channel, Event, Targets, ModelParams):
+        missing = set(model.model_fields) - named
+        assert not missing, f"{model.__name__}: {sorted(missing)}"
+    assert set(EVENT_PARAMS) <= named
+    assert set(builtin_case_ids()) <= named
+    assert set(RFM_SEGMENTS) | set(CLV_TIERS) | set(PYRAMID) | set(ABC) <= named

@@ -97,11 +97,33 @@ def test_scatter_draws_at_most_the_cap(pop_mid):
         charts.MAX_POINTS = charts_cap
 
 
-def test_events_are_annotated(run):
-    fig = charts.money_over_time(
-        run.monthly, [{"month": 6, "title_zh": "竞争者进入", "title_en": "Rival enters"}], "zh"
-    )
-    assert any("竞争者进入" in (a.text or "") for a in fig.layout.annotations)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_case_events_are_marked_on_every_time_chart(lang):
+    from crmsim.cases import load_case
+    from crmsim.population import generate
+
+    case = load_case("y_company")
+    pop = generate(case, 600, seed=3)
+    res = simulate(pop, case, case.status_quo, 24, 3, sample_size=0)
+    events = res.meta["events"]
+    assert {e["month"] for e in events} == {6, 15}  # two events share month 15
+    figs = [
+        charts.money_over_time(res.monthly, events, lang),
+        charts.complaints_over_time(res.monthly, lang, events),
+        charts.retention_curves(kaplan_meier(res), lang, events),
+        charts.satisfaction_heatmap(res.sat_hist, lang, events),
+        charts.overlay_lines(
+            {"a": res.monthly.set_index("month")["profit"]}, "t", "y", lang, events=events
+        ),
+    ]
+    rival = "A 公司进入本地市场" if lang == "zh" else "Company A moves in"
+    leaves = "核心销售人员离职带走客户" if lang == "zh" else "Core salesperson leaves with accounts"
+    for fig in figs:
+        lines = [sh for sh in fig.layout.shapes if sh.line.dash == "dash"]
+        assert sorted(sh.x0 for sh in lines) == [6, 15]
+        notes = [a.text for a in fig.layout.annotations]
+        assert any(rival == n for n in notes)
+        assert any(n.startswith(leaves + " / ") for n in notes)  # same month: one line, both
 
 
 def test_timeline_stops_when_the_customer_leaves(run):

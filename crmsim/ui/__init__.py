@@ -6,6 +6,7 @@ The only package in ``crmsim`` that imports Streamlit (DESIGN §2). Every page s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -14,7 +15,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from crmsim.cases import Case, builtin_case_ids, load_case
+from crmsim.cases import (
+    CASES_DIR,
+    Case,
+    builtin_case_ids,
+    calibration_report,
+    load_case,
+    load_case_bytes,
+)
 from crmsim.engine import SimResult, simulate
 from crmsim.errors import InputError
 from crmsim.i18n import LANGS, Lang, normalize_lang, t
@@ -31,6 +39,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("simulate", "pages/simulate.py"),
     ("compare", "pages/compare.py"),
 )
+UPLOAD_PREFIX = "upload_"  # keys of uploaded cases; no built-in case id starts with it
 DEFAULT_SETUP = {"case_id": "telecom", "customers": 10_000, "seed": 42}
 
 
@@ -75,14 +84,87 @@ def bootstrap(page: str) -> Lang:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def case(case_id: str) -> Case:
-    """A built-in case, loaded once per server process and shared by all sessions."""
+def _builtin_case(case_id: str) -> Case:
     return load_case(case_id)
 
 
+class _CaseUploads:
+    """Cases instructors uploaded, by content hash, shared by the sessions of this process
+    (bounded; a session keeps its own bytes, so an evicted case is parsed again)."""
+
+    def __init__(self, size: int = 64):
+        self._cases: OrderedDict[str, Case] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: str) -> Case | None:
+        with self._lock:
+            found = self._cases.get(key)
+            if found is not None:
+                self._cases.move_to_end(key)
+            return found
+
+    def put(self, key: str, value: Case) -> None:
+        with self._lock:
+            self._cases[key] = value
+            self._cases.move_to_end(key)
+            while len(self._cases) > self._size:
+                self._cases.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _case_uploads() -> _CaseUploads:
+    return _CaseUploads()
+
+
+def _session_uploads() -> dict[str, bytes]:
+    return st.session_state.setdefault("case_uploads", {})
+
+
+def case(case_id: str) -> Case:
+    """A built-in case or one this session uploaded, loaded once per server process and
+    shared by all sessions."""
+    if not case_id.startswith(UPLOAD_PREFIX):
+        return _builtin_case(case_id)
+    found = _case_uploads().get(case_id)
+    if found is None:
+        found = load_case_bytes(_session_uploads()[case_id], case_id)
+        _case_uploads().put(case_id, found)
+    return found
+
+
+def add_case_upload(raw: bytes, source: str) -> str:
+    """Validate an uploaded case file and keep it for this session; returns its case key.
+    Raises ``InputError`` (nothing changes) when the file is not a valid case."""
+    found = load_case_bytes(raw, source)
+    key = UPLOAD_PREFIX + hashlib.sha256(raw).hexdigest()[:12]
+    _case_uploads().put(key, found)
+    _session_uploads()[key] = raw
+    return key
+
+
 def case_ids() -> list[str]:
-    """Built-in case ids."""
-    return builtin_case_ids()
+    """Built-in case ids, then the cases this session uploaded."""
+    return builtin_case_ids() + list(_session_uploads())
+
+
+def case_label(case_id: str, lang: Lang) -> str:
+    """The case's title in ``lang``, marked when an instructor uploaded it."""
+    title = case(case_id).title.get(lang)
+    return (
+        t("home.uploaded_mark", lang, title=title) if case_id.startswith(UPLOAD_PREFIX) else title
+    )
+
+
+def template_bytes() -> bytes:
+    """The commented case template instructors start from."""
+    return (CASES_DIR / "_template.toml").read_bytes()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def calibration(case_id: str, customers: int, seed: int) -> list[dict]:
+    """The status-quo calibration report of a case (see ``cases.calibration_report``)."""
+    return calibration_report(case(case_id), customers, seed)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -94,14 +176,34 @@ def population(case_id: str, n: int, seed: int, locale: str) -> Population:
 
 def remember_setup(case_id: str, customers: int, seed: int) -> None:
     """Keep the home page's choices for the other pages (widget state does not survive a
-    page change; plain session keys do)."""
+    page change; plain session keys do). A new case starts again from its own status quo."""
+    before = st.session_state.get("setup", {}).get("case_id")
+    if before is not None and before != case_id:
+        for key in ("plan_json", "segmentation"):
+            st.session_state.pop(key, None)
+        st.session_state["plan_version"] = plan_version() + 1
     st.session_state["setup"] = {"case_id": case_id, "customers": int(customers), "seed": int(seed)}
+
+
+def picked_case() -> str:
+    """The case in the home page's picker (its widget state this run), else the setup's."""
+    picked = st.session_state.get("case_id")
+    return picked if picked in case_ids() else setup()["case_id"]
+
+
+def choose_case(case_id: str) -> None:
+    """Make ``case_id`` the case of the home page's picker on its next draw."""
+    chosen = setup()
+    remember_setup(case_id, chosen["customers"], chosen["seed"])
+    st.session_state.pop("case_id", None)  # the picker's widget state; its index takes over
 
 
 def setup() -> dict:
     """The case, population size and seed chosen on the home page (defaults otherwise)."""
     chosen = dict(DEFAULT_SETUP)
     chosen.update(st.session_state.get("setup", {}))
+    if chosen["case_id"] not in case_ids():  # an upload from a session that has ended
+        chosen["case_id"] = DEFAULT_SETUP["case_id"]
     return chosen
 
 
@@ -520,3 +622,60 @@ def chosen_book(lang: Lang, caption: bool = True) -> tuple[dict, Case, Populatio
             t("sim.setup", lang, case=case_obj.title.get(lang), n=f"{pop.n:,}", seed=chosen["seed"])
         )
     return chosen, case_obj, pop
+
+
+def case_upload_panel(current: str, lang: Lang) -> None:
+    """Instructors: download the template, upload a case file, read its validation report in
+    their language, check the status-quo calibration. A bad file never replaces ``current``."""
+    with st.expander(t("home.own_case", lang)):
+        st.caption(t("home.own_case_help", lang))
+        st.download_button(
+            t("home.template", lang),
+            template_bytes(),
+            file_name="crm_case_template.toml",
+            mime="application/toml",
+            key="case_template_dl",
+        )
+        upload = st.file_uploader(t("home.upload_case", lang), type=["toml"], key="case_upload")
+        outcome = st.session_state.get("case_upload_outcome")
+        if upload is not None and (outcome or {}).get("file_id") != upload.file_id:
+            try:
+                key = add_case_upload(upload.getvalue(), t("home.your_case_file", lang))
+                outcome = {"file_id": upload.file_id, "key": key}
+                choose_case(key)
+                st.session_state["case_upload_outcome"] = outcome
+                st.rerun()
+            except InputError as exc:
+                outcome = {"file_id": upload.file_id, "issues": exc.issues}
+                st.session_state["case_upload_outcome"] = outcome
+        if outcome and upload is not None:
+            if "issues" in outcome:
+                report = InputError(outcome["issues"]).report(lang)
+                st.error(
+                    t("cli.invalid_file", lang, source=t("home.your_case_file", lang))
+                    + "\n\n"
+                    + "\n".join(f"- {line}" for line in report.splitlines())
+                )
+                st.info(t("home.case_kept", lang, title=case_label(current, lang)))
+            elif outcome["key"] == current:
+                loaded = case(current)
+                st.success(t("home.case_loaded", lang, id=loaded.id, version=loaded.version))
+        if st.toggle(t("home.check_calibration", lang), key="case_calibration"):
+            n = min(case(current).population.customers, 10_000)
+            with st.spinner(t("home.calibrating", lang)):
+                rows = calibration(current, n, 2024)
+            st.caption(t("home.calibration_note", lang, n=f"{n:,}", seed=2024))
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        t("home.target", lang): [t(f"target.{r['name']}", lang) for r in rows],
+                        t("home.value", lang): [f"{r['value']:.2%}" for r in rows],
+                        t("home.band", lang): [f"{r['low']:.2%} – {r['high']:.2%}" for r in rows],
+                        t("home.status", lang): [
+                            t("cli.target_met" if r["met"] else "cli.target_missed", lang)
+                            for r in rows
+                        ],
+                    }
+                ),
+                hide_index=True,
+            )
