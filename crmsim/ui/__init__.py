@@ -302,13 +302,14 @@ def customer_label(name: str, churned: bool, lang: Lang) -> str:
 
 
 def money(value: float, lang: Lang, signed: bool = False) -> str:
-    """A compact amount for cards: 1,750.5万 / 17.51M (full figures do not fit a card)."""
+    """A compact amount for cards: 175.5万 / 1,750万 / 17.51M (full figures do not fit a card)."""
     sign = "+" if signed and value > 0 else ("-" if value < 0 else "")
     v = abs(value)
     if lang == "zh":
         for unit, size in (("亿", 1e8), ("万", 1e4)):
             if v >= size:
-                return f"{sign}{v / size:,.1f}{unit}"
+                digits = 0 if v / size >= 1000 else 1  # 1,636万 fits a card, 1,636.0万 does not
+                return f"{sign}{v / size:,.{digits}f}{unit}"
     else:
         for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
             if v >= size:

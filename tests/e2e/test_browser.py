@@ -128,3 +128,48 @@ def test_every_page_in_a_real_browser(server, lang, run_sim, run_cmp):
         text = page.locator("[data-testid='stSidebar']").inner_text()
         assert ("模拟" in text) if lang == "zh" else ("Simulate" in text)
         browser.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "own_case", "nav_simulate", "run_sim", "event"),
+    [
+        ("zh", "教师：使用自己的案例文件", "模拟", "开始模拟", "竞争对手降价"),
+        (
+            "en",
+            "Instructors: use your own case file",
+            "Simulate",
+            "Run the simulation",
+            "A rival cuts prices",
+        ),
+    ],
+)
+def test_instructor_uploads_a_case_and_its_event_shows_on_the_charts(
+    server, lang, own_case, nav_simulate, run_sim, event
+):
+    from playwright.sync_api import sync_playwright
+
+    from crmsim.cases import CASES_DIR
+
+    url, chromium = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1400})
+        _open(page, f"{url}/?lang={lang}")
+        page.get_by_text(own_case).click()
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+            str(CASES_DIR / "_template.toml")
+        )
+        page.wait_for_timeout(800)
+        page.wait_for_selector(DONE, state="attached", timeout=90_000)
+        page.wait_for_selector("[data-testid='stAlertContentSuccess']", timeout=30_000)
+        assert page.get_by_role("heading", name="我的案例" if lang == "zh" else "My case").count()
+        page.screenshot(path=str(ARTIFACTS / f"home_upload_{lang}.png"), full_page=True)
+        # in-app navigation keeps the session (and so the uploaded case)
+        page.locator("[data-testid='stSidebar'] a").filter(has_text=nav_simulate).first.click()
+        page.wait_for_timeout(800)
+        page.wait_for_selector(DONE, state="attached", timeout=90_000)
+        _click_and_wait(page, run_sim)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert page.locator(".main-svg").filter(has_text=event).count() >= 1
+        page.screenshot(path=str(ARTIFACTS / f"simulate_uploaded_case_{lang}.png"), full_page=True)
+        browser.close()
