@@ -28,6 +28,9 @@ st.write(case.narrative.get(lang))
 if case.objectives:
     st.markdown(f"**{t('home.objectives', lang)}**")
     st.markdown("\n".join(f"- {o.get(lang)}" for o in case.objectives))
+if case.events:
+    st.markdown(f"**{t('home.events', lang)}**")
+    st.markdown("\n".join(f"- {ui.event_line(ev, lang)}" for ev in case.events))
 
 left, right = st.columns(2)
 n = left.number_input(

@@ -66,6 +66,9 @@ for col, (key, fmt) in zip(cards, shown.items(), strict=True):
 
 story = run_story(res, case, base)
 st.markdown(ui.story_text(story, lang))
+if case.debrief:
+    with st.expander(t("sim.debrief", lang)):
+        st.markdown("\n".join(f"{i}. {q.get(lang)}" for i, q in enumerate(case.debrief, 1)))
 
 tabs = st.tabs(
     [

@@ -311,3 +311,21 @@ def test_every_builtin_case_opens_in_both_languages():
             at.selectbox(key="case_id").select(cid).run()
             assert not at.exception, (lang, cid)
             assert at.subheader[0].value
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("zh", "第 15 个月起，持续 6 个月：核心销售人员离职带走客户"),
+        ("en", "Month 15, for 6 month(s): Core salesperson leaves with accounts"),
+    ],
+)
+def test_home_lists_the_case_events_and_simulate_asks_the_debrief(lang, line):
+    at = _home(lang, customers=500)
+    at.selectbox(key="case_id").select("y_company").run()
+    assert any(line in m.value for m in at.markdown)
+    at.switch_page("pages/simulate.py").run()
+    at.button[0].click().run()
+    assert not at.exception
+    debrief = ui.case("y_company").debrief[0].get(lang)
+    assert any(debrief in m.value for m in at.markdown)

@@ -156,6 +156,16 @@ def case_label(case_id: str, lang: Lang) -> str:
     )
 
 
+def event_line(ev, lang: Lang) -> str:
+    """One line of a case's timeline: "Month 6 (for 6 months): A rival cuts prices"."""
+    when = (
+        t("home.event_from", lang, month=ev.month)
+        if ev.months == 0
+        else t("home.event_for", lang, month=ev.month, months=ev.months)
+    )
+    return f"{when}：{ev.title.zh}" if lang == "zh" else f"{when}: {ev.title.en}"
+
+
 def template_bytes() -> bytes:
     """The commented case template instructors start from."""
     return (CASES_DIR / "_template.toml").read_bytes()
