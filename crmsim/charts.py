@@ -457,3 +457,32 @@ def roi_bars(table: pd.DataFrame, lang: Lang) -> go.Figure:
     fig.add_vline(x=0, line={"color": "grey"})
     fig.update_yaxes(autorange="reversed")
     return _layout(fig, t("chart.roi_title", lang), t("chart.roi_axis", lang))
+
+
+def holdout_check(table: pd.DataFrame, lang: Lang) -> go.Figure:
+    """Mean repeat purchases in the holdout, actual vs BG/NBD, by calibration-period purchases
+    (the last group is "cap or more")."""
+    groups = table["group"].astype(int).tolist()
+    labels = [str(g) for g in groups]
+    if labels:
+        labels[-1] += "+"
+    fig = go.Figure()
+    for col, key, dash in (
+        ("actual", "chart.actual", None),
+        ("predicted", "chart.predicted", "dash"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=labels,
+                y=table[col],
+                mode="lines+markers",
+                name=t(key, lang),
+                line={"dash": dash} if dash else None,
+            )
+        )
+    return _layout(
+        fig,
+        t("chart.holdout_title", lang),
+        t("chart.calibration_purchases", lang),
+        t("chart.holdout_purchases", lang),
+    )

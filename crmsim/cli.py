@@ -1,4 +1,5 @@
-"""Command line: ``python -m crmsim cases|generate|segment|simulate|compare|validate|bench``.
+"""Command line: ``python -m crmsim COMMAND`` (cases, generate, segment, simulate, compare,
+validate, rfm, clv, bench).
 
 Every input file is validated first; problems are printed in the chosen language (``--lang``,
 default from ``LANG``) with the field they concern, and the exit code is 1. No traceback is
@@ -87,6 +88,27 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--customers", type=int, help="calibration population (default: the case's)")
     v.add_argument("--seed", type=int, default=2024)
     v.add_argument("--no-calibration", action="store_true", help="schema check only")
+
+    for name, what in (
+        ("rfm", "summarise a transactions CSV per customer (frequency, recency, T, monetary)"),
+        ("clv", "fit BG/NBD + Gamma-Gamma to a transactions CSV; P(alive) and CLV per customer"),
+    ):
+        tx = command(name, what)
+        tx.add_argument("--transactions", required=True, help="CSV: one row per purchase")
+        tx.add_argument("--customer-col", help="customer id column (default: guessed)")
+        tx.add_argument("--date-col", help="date column (default: guessed)")
+        tx.add_argument("--amount-col", help="amount column (default: guessed)")
+        tx.add_argument("--date-format", help="strftime format, e.g. %%Y%%m%%d (default: guessed)")
+        tx.add_argument("--drop-duplicates", action="store_true", help="leave out repeated rows")
+        tx.add_argument("--calibration-end", help="last day of the calibration period")
+        tx.add_argument("--observation-end", help="last day of the holdout (default: last date)")
+        tx.add_argument("--time-unit", choices=["D", "W", "M"], default="W")
+        tx.add_argument("--out", help="write the per-customer table as CSV (UTF-8 with BOM)")
+        tx.add_argument("--json", metavar="OUT", help="write the results as JSON")
+        if name == "clv":
+            tx.add_argument("--months", type=int, default=12, help="CLV horizon in months")
+            tx.add_argument("--discount", type=float, default=0.10, help="annual discount rate")
+            tx.add_argument("--margin", type=float, default=1.0, help="margin share of spend")
 
     b = command("bench", "measure engine speed, memory and population time")
     b.add_argument(
@@ -333,6 +355,117 @@ def cmd_validate(args) -> int:
     return 0 if ok else 1
 
 
+def _transactions(args):
+    from crmsim.transactions import parse_day, read_transactions
+
+    path = Path(args.transactions)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raise InputError([Issue("", "cannot_read", {"path": path.name})], path.name) from None
+    tx = read_transactions(
+        raw,
+        args.customer_col,
+        args.date_col,
+        args.amount_col,
+        args.date_format,
+        path.name,
+        drop_duplicates=args.drop_duplicates,
+    )
+    for note in tx.notes:
+        print(t("cli.note", args.lang, text=note.render(args.lang)), file=sys.stderr)
+    ends = (
+        parse_day(args.calibration_end, "--calibration-end"),
+        parse_day(args.observation_end, "--observation-end"),
+    )
+    return tx, ends
+
+
+def cmd_rfm(args) -> int:
+    from crmsim.transactions import rfm_summary
+
+    tx, (cal_end, obs_end) = _transactions(args)
+    summary = rfm_summary(tx, cal_end, obs_end, args.time_unit)
+    print(
+        t(
+            "cli.rfm_head",
+            args.lang,
+            n=f"{len(summary):,}",
+            repeat=f"{(summary['frequency'] > 0).mean():.1%}",
+            unit=t(f"unit.{args.time_unit}", args.lang),
+        )
+    )
+    cols = ["frequency", "recency", "T", "monetary"]
+    print(
+        summary[cols]
+        .describe()
+        .loc[["mean", "50%", "max"]]
+        .to_string(float_format="{:,.2f}".format)
+    )
+    if args.out:
+        Path(args.out).write_bytes(summary.to_csv().encode("utf-8-sig"))
+        print(t("cli.wrote", args.lang, path=args.out), file=sys.stderr)
+    if args.json:
+        stats = {c: float(summary[c].mean()) for c in cols}
+        body = {"customers": len(summary), "time_unit": args.time_unit, "mean": stats}
+        _write(args.json, json.dumps(body, ensure_ascii=False, indent=2), args.lang)
+    return 0
+
+
+def cmd_clv(args) -> int:
+    from crmsim.transactions import analyse
+
+    tx, (cal_end, obs_end) = _transactions(args)
+    if not 1 <= args.months <= 120:
+        raise InputError(
+            [Issue("--months", "months_range", {"low": 1, "high": 120, "value": args.months})]
+        )
+    found = analyse(tx, cal_end, obs_end, args.time_unit, args.months, args.discount, args.margin)
+    bg, gg = found.bgnbd, found.gamma_gamma
+    print(
+        t(
+            "cli.clv_head",
+            args.lang,
+            n=f"{len(found.summary):,}",
+            end=f"{found.calibration_end:%Y-%m-%d}",
+            unit=t(f"unit.{args.time_unit}", args.lang),
+            seconds=f"{found.seconds:.2f}",
+        )
+    )
+    print(
+        f"  BG/NBD       r={bg.r:.4f}  alpha={bg.alpha:.4f}  a={bg.a:.4f}  b={bg.b:.4f}"
+        f"  LL={bg.log_likelihood:,.2f}"
+    )
+    print(f"  Gamma-Gamma  p={gg.p:.4f}  q={gg.q:.4f}  v={gg.v:.4f}")
+    report = found.report()
+    if "holdout" in report:
+        h = report["holdout"]
+        print(
+            t(
+                "cli.clv_holdout",
+                args.lang,
+                actual=f"{h['actual']:,.0f}",
+                predicted=f"{h['predicted']:,.0f}",
+            )
+        )
+    print(
+        t(
+            "cli.clv_total",
+            args.lang,
+            months=args.months,
+            total=f"{report['total_clv']:,.2f}",
+            alive=f"{report['mean_p_alive']:.1%}",
+        )
+    )
+    if args.out:
+        table = found.summary.join(found.values)
+        Path(args.out).write_bytes(table.to_csv().encode("utf-8-sig"))
+        print(t("cli.wrote", args.lang, path=args.out), file=sys.stderr)
+    if args.json:
+        _write(args.json, json.dumps(report, ensure_ascii=False, indent=2), args.lang)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from crmsim import bench
 
@@ -358,6 +491,8 @@ COMMANDS = {
     "simulate": cmd_simulate,
     "compare": cmd_compare,
     "validate": cmd_validate,
+    "rfm": cmd_rfm,
+    "clv": cmd_clv,
     "bench": cmd_bench,
 }
 

@@ -39,10 +39,11 @@ STAGE_NAMES_ZH = {
 }
 
 
-def read_customers_csv(raw: bytes, source: str = "CSV") -> tuple[pd.DataFrame, str]:
-    """Parse and check a customers CSV; returns the table and the encoding it was in."""
-    if len(raw) > MAX_BYTES:
-        raise InputError([Issue("", "file_too_large", {"limit_kb": MAX_BYTES // 1024})], source)
+def decode_upload(raw: bytes, source: str, max_bytes: int) -> tuple[str, str]:
+    """Text of an uploaded CSV (UTF-8 with or without BOM, else GB18030) and its encoding,
+    refusing oversized, empty and binary files."""
+    if len(raw) > max_bytes:
+        raise InputError([Issue("", "file_too_large", {"limit_kb": max_bytes // 1024})], source)
     if not raw.strip():
         raise InputError([Issue("", "empty_file")], source)
     for encoding in ("utf-8-sig", "gb18030"):
@@ -55,6 +56,12 @@ def read_customers_csv(raw: bytes, source: str = "CSV") -> tuple[pd.DataFrame, s
         raise InputError([Issue("", "not_decodable")], source)
     if "\x00" in text:
         raise InputError([Issue("", "not_decodable")], source)
+    return text, encoding.replace("-sig", "")
+
+
+def read_customers_csv(raw: bytes, source: str = "CSV") -> tuple[pd.DataFrame, str]:
+    """Parse and check a customers CSV; returns the table and the encoding it was in."""
+    text, encoding = decode_upload(raw, source, MAX_BYTES)
     try:
         header = next(csv.reader(io.StringIO(text)))
     except (csv.Error, StopIteration):
@@ -85,10 +92,10 @@ def read_customers_csv(raw: bytes, source: str = "CSV") -> tuple[pd.DataFrame, s
         raise InputError([Issue("", "no_rows")], source)
     if len(df) > MAX_ROWS:
         raise InputError([Issue("", "too_many_rows", {"limit": f"{MAX_ROWS:,}"})], source)
-    return _typed(df, source), encoding.replace("-sig", "")
+    return _typed(df, source), encoding
 
 
-def _rows(mask: pd.Series) -> str:
+def rows_text(mask: pd.Series) -> str:
     """Spreadsheet row numbers (the header is row 1) of the first few problems."""
     rows = (mask[mask].index[:5] + 2).astype(str).tolist()
     return ", ".join(rows) + ("…" if mask.sum() > 5 else "")
@@ -103,21 +110,21 @@ def _typed(df: pd.DataFrame, source: str) -> pd.DataFrame:
         values = pd.to_numeric(out[col].str.replace(",", "", regex=False), errors="coerce")
         bad = values.isna() & out[col].ne("")
         if bad.any():
-            issues.append(Issue(col, "column_not_number", {"rows": _rows(bad)}))
+            issues.append(Issue(col, "column_not_number", {"rows": rows_text(bad)}))
         negative = values < 0
         if negative.any():
-            issues.append(Issue(col, "column_negative", {"rows": _rows(negative)}))
+            issues.append(Issue(col, "column_negative", {"rows": rows_text(negative)}))
         out[col] = values
     if out["customer_id"].eq("").any():
         issues.append(
-            Issue("customer_id", "column_blank", {"rows": _rows(out["customer_id"].eq(""))})
+            Issue("customer_id", "column_blank", {"rows": rows_text(out["customer_id"].eq(""))})
         )
     if out["customer_id"].duplicated().any():
         issues.append(
             Issue(
                 "customer_id",
                 "column_duplicate_ids",
-                {"rows": _rows(out["customer_id"].duplicated())},
+                {"rows": rows_text(out["customer_id"].duplicated())},
             )
         )
     if out["monetary"].isna().all():
@@ -126,7 +133,7 @@ def _typed(df: pd.DataFrame, source: str) -> pd.DataFrame:
         stage = out["stage"].replace(STAGE_NAMES_ZH)
         bad = ~stage.isin([*STAGE_KEYS[:4], ""])
         if bad.any():
-            issues.append(Issue("stage", "column_stage", {"rows": _rows(bad)}))
+            issues.append(Issue("stage", "column_stage", {"rows": rows_text(bad)}))
         out["stage"] = stage
     if issues:
         raise InputError(issues, source)

@@ -106,6 +106,15 @@ def _by_rank(value: np.ndarray, shares: tuple[float, ...]) -> np.ndarray:
     return labels
 
 
+def tiers_by_value(
+    frame: pd.DataFrame, value: np.ndarray, shares: tuple[float, ...] = (0.05, 0.15, 0.30, 0.50)
+) -> Segmentation:
+    """CLV tiers (platinum/gold/iron/lead) from a value the caller computed, e.g. a fitted
+    BG/NBD + Gamma-Gamma CLV of real customers."""
+    labels = _by_rank(np.asarray(value, float), shares)
+    return Segmentation("clv", labels, list(CLV_TIERS), frame, CLV_TIERS[-1], {})
+
+
 def rfm_scores(frame: pd.DataFrame) -> pd.DataFrame:
     """Quintile scores 1–5 (5 best) for recency (lower is better), frequency and monetary."""
 

@@ -5,6 +5,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from crmsim import ui
+from crmsim.i18n import t
 from tests.conftest import ROOT
 
 
@@ -329,3 +330,41 @@ def test_home_lists_the_case_events_and_simulate_asks_the_debrief(lang, line):
     assert not at.exception
     debrief = ui.case("y_company").debrief[0].get(lang)
     assert any(debrief in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_real_data_page_fits_the_example_and_makes_a_population_to_simulate(lang):
+    at = _page("real_data", lang)
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("real.customers", lang)] == "2,357"
+    table = next(d.value for d in at.dataframe if t("real.estimate", lang) in d.value.columns)
+    names, values = table[t("real.parameter", lang)], table[t("real.estimate", lang)]
+    estimates = dict(zip(names, values, strict=True))
+    assert estimates["r"] == pytest.approx(0.243, rel=0.01)
+    assert estimates["b"] == pytest.approx(2.426, rel=0.01)
+    assert any(t("real.colname_clv", lang) in d.value.columns for d in at.dataframe)
+    at.button(key="real_like").click().run()
+    assert not at.exception and at.success
+    at.switch_page("pages/simulate.py").run()
+    caption = next(c.value for c in at.caption if "2,357" in c.value)
+    assert ("与你的数据相似" if lang == "zh" else "Customers like your data") in caption
+    at.button[0].click().run()
+    assert not at.exception and len(at.metric) == 6
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_real_data_page_reports_a_bad_log_and_keeps_the_good_one(lang):
+    at = _page("real_data", lang)
+    at.radio(key="real_source").set_value("upload").run()
+    good = "customer_id,date,amount\n" + "".join(
+        f"c{i % 30},2024-{i % 12 + 1:02d}-{i % 27 + 1:02d},{10 + i % 7}\n" for i in range(300)
+    )
+    at.file_uploader(key="real_upload").upload("log.csv", good.encode(), "text/csv").run()
+    assert not at.exception and not at.error
+    assert any(m.value == "30" for m in at.metric)
+    at.selectbox(key="real_col_date").select("amount").run()
+    assert not at.exception
+    assert ("日期无法识别" if lang == "zh" else "dates not readable") in at.error[0].value
+    at.selectbox(key="real_col_date").select("date").run()
+    assert not at.error and any(m.value == "30" for m in at.metric)

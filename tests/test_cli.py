@@ -212,3 +212,9 @@ def test_bench_quick_reports_every_key(capsys, tmp_path):
     )
     assert all(v > 0 for v in data["ns_per_customer_month"].values())
     assert data["ratio_vs_reference"] > 1
+    assert data["clv_fit_master_s"] > 0 and set(data["clv_fit_steps_s"]) == {
+        "read",
+        "summary",
+        "bgnbd",
+        "gamma_gamma",
+    }

@@ -38,6 +38,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("plan", "pages/plan.py"),
     ("simulate", "pages/simulate.py"),
     ("compare", "pages/compare.py"),
+    ("real_data", "pages/real_data.py"),
 )
 UPLOAD_PREFIX = "upload_"  # keys of uploaded cases; no built-in case id starts with it
 DEFAULT_SETUP = {"case_id": "telecom", "customers": 10_000, "seed": 42}
@@ -128,7 +129,10 @@ def case(case_id: str) -> Case:
         return _builtin_case(case_id)
     found = _case_uploads().get(case_id)
     if found is None:
-        found = load_case_bytes(_session_uploads()[case_id], case_id)
+        raw = _session_uploads()[case_id]
+        found = (
+            Case.model_validate_json(raw) if raw.startswith(b"{") else load_case_bytes(raw, case_id)
+        )
         _case_uploads().put(case_id, found)
     return found
 
@@ -139,6 +143,15 @@ def add_case_upload(raw: bytes, source: str) -> str:
     found = load_case_bytes(raw, source)
     key = UPLOAD_PREFIX + hashlib.sha256(raw).hexdigest()[:12]
     _case_uploads().put(key, found)
+    _session_uploads()[key] = raw
+    return key
+
+
+def add_case(made: Case) -> str:
+    """Keep a case built in the app (a population like real data) for this session."""
+    raw = made.model_dump_json().encode()
+    key = UPLOAD_PREFIX + hashlib.sha256(raw).hexdigest()[:12]
+    _case_uploads().put(key, made)
     _session_uploads()[key] = raw
     return key
 
@@ -201,10 +214,11 @@ def picked_case() -> str:
     return picked if picked in case_ids() else setup()["case_id"]
 
 
-def choose_case(case_id: str) -> None:
+def choose_case(case_id: str, customers: int | None = None) -> None:
     """Make ``case_id`` the case of the home page's picker on its next draw."""
     chosen = setup()
-    remember_setup(case_id, chosen["customers"], chosen["seed"])
+    remember_setup(case_id, customers or chosen["customers"], chosen["seed"])
+    st.session_state.pop("customers", None)  # the size widget's state, likewise
     st.session_state.pop("case_id", None)  # the picker's widget state; its index takes over
 
 
@@ -690,3 +704,76 @@ def case_upload_panel(current: str, lang: Lang) -> None:
                 ),
                 hide_index=True,
             )
+
+
+# -- real data -------------------------------------------------------------------------------
+EXAMPLE_TRANSACTIONS = CASES_DIR.parent / "transactions" / "cdnow_sample.csv"
+
+
+def transactions_file(lang: Lang) -> tuple[bytes, str] | None:
+    """The purchase log to analyse: the CDNOW example or the user's upload (kept in the
+    session so a later bad upload does not lose it)."""
+    source = st.radio(
+        t("real.source", lang),
+        ["example", "upload"],
+        horizontal=True,
+        key="real_source",
+        format_func=lambda s: t(f"real.source_{s}", lang),
+    )
+    if source == "example":
+        return EXAMPLE_TRANSACTIONS.read_bytes(), "cdnow_sample.csv"
+    upload = st.file_uploader(
+        t("real.upload", lang),
+        type=["csv", "txt"],
+        key="real_upload",
+        help=t("real.upload_help", lang),
+    )
+    if upload is not None:
+        st.session_state["real_raw"] = upload.getvalue()
+    raw = st.session_state.get("real_raw")
+    return (raw, t("real.your_file", lang)) if raw else None
+
+
+def csv_header(raw: bytes, lang: Lang) -> list[str] | None:
+    """The header row of an uploaded CSV, or None after showing what is wrong."""
+    import csv
+    import io
+
+    from crmsim.customers_io import decode_upload
+    from crmsim.transactions import MAX_BYTES
+
+    try:
+        text, _ = decode_upload(raw, t("real.your_file", lang), MAX_BYTES)
+        return [h.strip() for h in next(csv.reader(io.StringIO(text)))]
+    except (InputError, StopIteration, csv.Error) as exc:
+        show_input_error(
+            exc if isinstance(exc, InputError) else InputError([], t("real.your_file", lang)), lang
+        )
+        return None
+
+
+def show_input_error(exc: InputError, lang: Lang) -> None:
+    """An input problem as a page message in the user's language (never a traceback)."""
+    lines = exc.report(lang).splitlines() or [t("err.empty_file", lang)]
+    st.error(
+        t("cli.invalid_file", lang, source=exc.source)
+        + "\n\n"
+        + "\n".join(f"- {line}" for line in lines)
+    )
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def read_transactions_cached(raw: bytes, columns: tuple, drop_duplicates: bool, source: str):
+    """A checked purchase log (cached per file and column choice)."""
+    from crmsim.transactions import read_transactions
+
+    return read_transactions(raw, *columns, source=source, drop_duplicates=drop_duplicates)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def analyse_cached(raw: bytes, columns: tuple, drop_duplicates: bool, cal_end, obs_end, unit: str):
+    """BG/NBD + Gamma-Gamma on a purchase log (cached per file and settings)."""
+    from crmsim.transactions import analyse
+
+    tx = read_transactions_cached(raw, columns, drop_duplicates, "transactions")
+    return analyse(tx, cal_end, obs_end, unit)

@@ -1,0 +1,172 @@
+"""Real data: a purchase log → RFM, BG/NBD + Gamma-Gamma CLV, segments, a population like it."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from crmsim import charts, ui
+from crmsim.customers_io import to_csv_bytes
+from crmsim.errors import InputError
+from crmsim.i18n import t
+from crmsim.segmentation import segment, tiers_by_value
+from crmsim.transactions import UNITS, guess_columns, population_like, segment_frame
+
+lang = ui.bootstrap("real_data")
+st.title(t("real.title", lang))
+st.caption(t("real.intro", lang))
+
+given = ui.transactions_file(lang)
+if given is None:
+    st.info(t("real.waiting", lang))
+    st.stop()
+raw, source = given
+header = ui.csv_header(raw, lang)
+if header is None:
+    st.stop()
+
+st.subheader(t("real.columns", lang))
+guess = guess_columns(header)
+picks = st.columns(3)
+columns = tuple(
+    col.selectbox(
+        t(f"real.col_{role}", lang),
+        header,
+        index=header.index(guess[role]) if guess[role] in header else 0,
+        key=f"real_col_{role}",
+    )
+    for col, role in zip(picks, ("customer", "date", "amount"), strict=True)
+)
+drop = st.checkbox(t("real.drop_duplicates", lang), key="real_drop")
+try:
+    tx = ui.read_transactions_cached(raw, columns, drop, source)
+except InputError as exc:
+    ui.show_input_error(exc, lang)
+    st.stop()
+for note in tx.notes:
+    st.info(note.render(lang))
+st.caption(
+    t(
+        "real.read",
+        lang,
+        rows=f"{len(tx.frame):,}",
+        customers=f"{tx.frame['customer_id'].nunique():,}",
+        first=f"{tx.first_date:%Y-%m-%d}",
+        last=f"{tx.last_date:%Y-%m-%d}",
+        encoding=tx.encoding,
+    )
+)
+
+st.subheader(t("real.settings", lang))
+left, mid, right = st.columns(3)
+span = tx.last_date - tx.first_date
+cal_end = left.date_input(
+    t("real.calibration_end", lang),
+    value=(tx.first_date + span / 2).date(),
+    min_value=(tx.first_date + pd.Timedelta(days=1)).date(),
+    max_value=tx.last_date.date(),
+    key="real_cal_end",
+    help=t("real.calibration_help", lang),
+)
+unit = mid.radio(
+    t("real.unit", lang),
+    list(UNITS),
+    index=1,
+    horizontal=True,
+    format_func=lambda u: t(f"unit.{u}", lang),
+    key="real_unit",
+)
+try:
+    found = ui.analyse_cached(raw, columns, drop, pd.Timestamp(cal_end), tx.last_date, unit)
+except InputError as exc:
+    ui.show_input_error(exc, lang)
+    st.stop()
+bg, gg, summary, values = found.bgnbd, found.gamma_gamma, found.summary, found.values
+right.metric(t("real.fit_time", lang), f"{found.seconds:.2f} s")
+
+a, b, c, d = st.columns(4)
+a.metric(t("real.customers", lang), f"{len(summary):,}")
+b.metric(t("real.repeat_share", lang), f"{(summary['frequency'] > 0).mean():.0%}")
+c.metric(t("real.mean_alive", lang), f"{values['p_alive'].mean():.0%}")
+d.metric(t("real.total_clv", lang), ui.money(float(values["clv"].sum()), lang))
+
+st.subheader(t("real.models", lang))
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("real.model", lang): ["BG/NBD"] * 4 + ["Gamma-Gamma"] * 3,
+            t("real.parameter", lang): ["r", "α", "a", "b", "p", "q", "v"],
+            t("real.estimate", lang): [bg.r, bg.alpha, bg.a, bg.b, gg.p, gg.q, gg.v],
+            t("real.meaning", lang): [
+                t(f"real.means_{k}", lang) for k in ["r", "alpha", "a", "b", "p", "q", "v"]
+            ],
+        }
+    ),
+    hide_index=True,
+    column_config={t("real.estimate", lang): st.column_config.NumberColumn(format="%.4f")},
+)
+st.caption(t("real.loglik", lang, bg=f"{bg.log_likelihood:,.2f}", gg=f"{gg.log_likelihood:,.2f}"))
+if found.holdout is not None:
+    report = found.report()["holdout"]
+    st.plotly_chart(charts.holdout_check(found.holdout, lang), key="real_holdout")
+    st.caption(
+        t(
+            "real.holdout_total",
+            lang,
+            actual=f"{report['actual']:,.0f}",
+            predicted=f"{report['predicted']:,.0f}",
+            start=f"{found.calibration_end:%Y-%m-%d}",
+            end=f"{found.observation_end:%Y-%m-%d}",
+        )
+    )
+
+st.subheader(t("real.per_customer", lang))
+table = summary.join(values).sort_values("clv", ascending=False)
+shown = table[["frequency", "recency", "T", "monetary", "p_alive", "expected_purchases", "clv"]]
+st.dataframe(
+    shown.head(1000).rename(columns=lambda c: t(f"real.colname_{c}", lang)),
+    column_config={
+        t("real.colname_p_alive", lang): st.column_config.ProgressColumn(
+            min_value=0.0, max_value=1.0, format="percent"
+        )
+    },
+)
+st.download_button(
+    t("real.download", lang),
+    to_csv_bytes(table.reset_index()),
+    file_name="clv_per_customer.csv",
+    mime="text/csv",
+    key="real_dl",
+)
+
+st.subheader(t("real.segments", lang))
+frame = segment_frame(summary, values, unit)
+left, right = st.columns(2)
+rfm = segment(frame, "rfm")
+left.plotly_chart(charts.pyramid(rfm.profile, lang), key="real_rfm")
+tiers = tiers_by_value(frame, frame["clv"].to_numpy())
+right.plotly_chart(charts.pyramid(tiers.profile, lang), key="real_tiers")
+st.plotly_chart(
+    charts.distribution(
+        values["p_alive"].to_numpy(), t("real.alive_title", lang), t("real.mean_alive", lang), lang
+    ),
+    key="real_alive",
+)
+
+st.subheader(t("real.like_title", lang))
+st.write(t("real.like_intro", lang))
+base_ids = [cid for cid in ui.case_ids() if not cid.startswith(ui.UPLOAD_PREFIX)]
+base_id = st.selectbox(
+    t("real.like_base", lang),
+    base_ids,
+    index=base_ids.index("online_retailer") if "online_retailer" in base_ids else 0,
+    format_func=lambda cid: ui.case_label(cid, lang),
+    key="real_like_base",
+)
+if st.button(t("real.like_button", lang), key="real_like"):
+    made = population_like(summary, bg, unit, ui.case(base_id), name=source[:40])
+    n = int(np.clip(len(summary), 100, 100_000))
+    ui.choose_case(ui.add_case(made), n)
+    st.session_state["real_like_done"] = made.title.get(lang)
+if st.session_state.get("real_like_done"):
+    st.success(t("real.like_done", lang, title=st.session_state["real_like_done"]))
+    st.page_link("pages/customers.py", label=t("real.like_next", lang), query_params={"lang": lang})
