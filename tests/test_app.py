@@ -368,3 +368,62 @@ def test_real_data_page_reports_a_bad_log_and_keeps_the_good_one(lang):
     assert ("日期无法识别" if lang == "zh" else "dates not readable") in at.error[0].value
     at.selectbox(key="real_col_date").select("date").run()
     assert not at.error and any(m.value == "30" for m in at.metric)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_lesson_runs_and_its_self_check_marks_it_done(lang):
+    from crmsim.lessons import LESSONS
+
+    at = _page("learn", lang)
+    assert not at.exception
+    for lesson in LESSONS:
+        at.selectbox(key="learn_pick").select(lesson.key).run()
+        assert not at.exception, lesson.key
+        assert at.header[0].value == t(f"learn.{lesson.key}.title", lang)
+        assert lesson.key in str(at.query_params["lesson"])  # bookmarkable
+        notice = next(m.value for m in at.markdown if m.value.startswith("- "))
+        assert "{" not in notice and any(ch.isdigit() for ch in notice)
+        assert at.success  # the run shows the lesson's claim
+        for i, q in enumerate(lesson.questions, 1):
+            at.radio(key=f"learn_{lesson.key}_q{i}").set_value(q.answer)
+        at.button(key=f"learn_submit_{lesson.key}").click().run()
+        assert any(t("learn.all_right", lang) in s.value for s in at.success), lesson.key
+    done = at.query_params["done"]
+    done = done[0] if isinstance(done, list) else done
+    assert set(done.split(",")) == {lesson.key for lesson in LESSONS}
+    assert t("learn.progress", lang, done=len(LESSONS), total=len(LESSONS)) in str(
+        at.get("progress")[0].proto
+    )
+
+
+def test_a_wrong_answer_explains_the_right_one_and_progress_comes_back_from_the_url():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["lang"] = "en"
+    at.query_params["lesson"] = "recovery"
+    at.query_params["done"] = "lifecycle,zones,bogus"
+    at.switch_page("pages/learn.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="learn_pick").value == "recovery"
+    assert "Done: 2 of 9 lessons" in str(at.get("progress")[0].proto)
+    at.button(key="learn_submit_recovery").click().run()
+    assert "Answer every question first." in at.warning[0].value
+    for i in (1, 2, 3):
+        at.radio(key=f"learn_recovery_q{i}").set_value((i + 1) % 3)  # all wrong
+    at.button(key="learn_submit_recovery").click().run()
+    assert any(t("learn.recovery.q1_why", "en") in e.value for e in at.error)
+    assert "0 of 3 correct." in at.info[0].value
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_glossary_lists_both_languages_links_lessons_and_searches(lang):
+    at = _page("glossary", lang)
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "**让渡价值** · Customer delivered value" in text
+    assert "**考察期** · Exploration stage" in text
+    links = at.get("page_link")
+    assert any(t("learn.zones.title", lang) in str(link.proto) for link in links)
+    at.text_input(key="glossary_search").input("MAN").run()
+    shown = " ".join(m.value for m in at.markdown)
+    assert "MAN" in shown and "考察期" not in shown

@@ -113,7 +113,17 @@ def test_every_page_in_a_real_browser(server, lang, run_sim, run_cmp):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1400})
-        for path in ("", "customers", "segments", "plan", "simulate", "compare", "real_data"):
+        for path in (
+            "",
+            "customers",
+            "segments",
+            "plan",
+            "simulate",
+            "compare",
+            "real_data",
+            "learn",
+            "glossary",
+        ):
             _open(page, f"{url}/{path}?lang={lang}")
             if path == "simulate":
                 _click_and_wait(page, run_sim)

@@ -1,0 +1,491 @@
+"""Guided lessons: each one runs a small experiment on a case and reports what happened.
+
+A lesson's text (the idea, the self-check) lives in the i18n catalogs under ``learn.<key>``;
+its numbers never do: ``run(key, seed)`` simulates, ``facts`` are computed from the runs, and
+``notice`` turns them into "what to notice" sentences. ``claim`` is the statement the lesson
+makes, as a boolean over the facts; the tests check it holds for several seeds, so a change to
+the model that breaks a lesson's story fails loudly instead of teaching something false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from crmsim.cases import Case, load_case
+from crmsim.engine import SimResult, simulate
+from crmsim.i18n import Lang, t
+from crmsim.metrics import clv_by_segment, incremental_roi, kpis, top_share
+from crmsim.plans import Levers, Plan, SegmentationSpec, preset_plan
+from crmsim.population import Population, generate
+from crmsim.segmentation import segment, segment_for_case
+
+STAGES = ("exploration", "formation", "stability", "decline")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A multiple-choice self-check question; its texts are ``learn.<lesson>.q<n>*``."""
+
+    options: int
+    answer: int  # 0-based index of the right option
+
+
+@dataclass(frozen=True)
+class Lesson:
+    key: str
+    case_id: str
+    customers: int
+    months: int
+    terms: tuple[str, ...]  # glossary keys this lesson explains
+    questions: tuple[Question, ...]
+    experiment: Callable[[Case, Population, int], dict]
+    claim: Callable[[dict], bool]
+    notice: tuple[str, ...]  # catalog keys of the "what to notice" lines, filled from facts
+
+
+def _run(pop: Population, case: Case, plan: Plan, months: int, seed: int, sample: int = 0):
+    return simulate(pop, case, plan, months, seed, sample_size=sample)
+
+
+def _plan(name: str, method: str, alloc: dict[str, dict], acquisition=None) -> Plan:
+    return Plan(
+        name=name,
+        segmentation=SegmentationSpec(method=method),
+        allocations={k: Levers(**v) for k, v in alloc.items()},
+        acquisition=acquisition or {},
+    )
+
+
+# -- 1 the lifecycle -----------------------------------------------------------------------
+def _lifecycle(case: Case, pop: Population, seed: int) -> dict:
+    res = _run(pop, case, case.status_quo, 24, seed)
+    tr = res.transitions.sum(axis=0)  # from stage (rows) to stage/churned (cols)
+    at_risk = tr[:4].sum(axis=1)
+    churn = tr[:4, 4] / np.maximum(at_risk, 1)
+    start = pop.customers["stage"].value_counts(normalize=True)
+    return {
+        "start_exploration": float(start.get("exploration", 0.0)),
+        "start_stability": float(start.get("stability", 0.0)),
+        "churn_exploration": float(churn[0]),
+        "churn_formation": float(churn[1]),
+        "churn_stability": float(churn[2]),
+        "churn_decline": float(churn[3]),
+        "to_stability": int(tr[1, 2]),
+        "to_decline": int(tr[2, 3] + tr[1, 3]),
+        "recovered": int(tr[3, 1]),
+    }
+
+
+# -- 2 customer delivered value ------------------------------------------------------------
+def _delivered_value(case: Case, pop: Population, seed: int) -> dict:
+    sq = case.status_quo
+    cheaper = {seg: {**lv.model_dump(), "discount": 0.1} for seg, lv in sq.allocations.items()}
+    runs = {
+        "none": _run(pop, case, preset_plan("zero", case), 24, seed),
+        "service": _run(pop, case, sq, 24, seed),
+        "price": _run(pop, case, _plan("price", sq.segmentation.method, cheaper), 24, seed),
+    }
+    out = {}
+    for name, res in runs.items():
+        k = kpis(res, case)
+        sat = res.monthly["avg_satisfaction"].to_numpy()
+        out[f"sat_{name}"] = k["avg_satisfaction_end"]
+        out[f"sat3_{name}"] = float(sat[2])
+        out[f"retention_{name}"] = k["retention_rate"]
+        out[f"profit_{name}"] = k["profit"]
+    out["price_gain_early"] = out["sat3_price"] - out["sat3_service"]
+    out["price_gain_end"] = out["sat_price"] - out["sat_service"]
+    return out
+
+
+# -- 3 segmentation ------------------------------------------------------------------------
+def _segmentation(case: Case, pop: Population, seed: int) -> dict:
+    c = pop.customers
+    abc = segment(c, "abc")
+    pyr = segment(c, "pyramid")
+    rfm = segment(c, "rfm")
+    pa, pp, pr = abc.profile.set_index("segment"), pyr.profile.set_index("segment"), rfm.profile
+    champions = pr.set_index("segment").loc["champions"]
+    lost = pr.set_index("segment").loc["lost"]
+    return {
+        "a_customers": float(pa.loc["A", "share"]),
+        "a_revenue": float(pa.loc["A", "revenue_share"]),
+        "key_customers": float(pp.loc["key", "share"]),
+        "key_revenue": float(pp.loc["key", "revenue_share"]),
+        "small_revenue": float(pp.loc["small", "revenue_share"]),
+        "champions_recency": float(champions["mean_recency"]),
+        "lost_recency": float(lost["mean_recency"]),
+        "champions_share": float(champions["share"]),
+    }
+
+
+# -- 4 key accounts and 80/20 --------------------------------------------------------------
+def _key_accounts(case: Case, pop: Population, seed: int) -> dict:
+    base = {
+        "key": {"care": 60000.0, "recovery": 20000.0},
+        "ordinary": {"care": 60000.0, "recovery": 20000.0},
+        "small": {"care": 30000.0, "recovery": 10000.0},
+    }
+    staffed = {**base, "key": {**base["key"], "kam": 8}}
+    plain = _run(pop, case, _plan("no_kam", "pyramid", base), 36, seed)
+    kam = _run(pop, case, _plan("kam", "pyramid", staffed), 36, seed)
+
+    def key_retention(res: SimResult) -> float:
+        c = res.customers
+        key = (c["segment"] == res.segments.index("key")) & (c["entry_month"] == 0)
+        return float((c.loc[key, "churn_month"] < 0).mean())
+
+    def key_revenue(res: SimResult) -> float:
+        c = res.customers
+        return float(c.loc[c["segment"] == res.segments.index("key"), "revenue"].sum())
+
+    return {
+        "top20": top_share(pop.customers["revenue_12m"].to_numpy(), 0.2),
+        "key_retention_without": key_retention(plain),
+        "key_retention_with": key_retention(kam),
+        "key_revenue_gain": key_revenue(kam) / max(key_revenue(plain), 1e-9) - 1,
+        "roi_kam": incremental_roi(kam, plain, case) or 0.0,
+    }
+
+
+# -- 5 zones of defection, indifference, affection -----------------------------------------
+def _zones(case: Case, pop: Population, seed: int) -> dict:
+    res = _run(pop, case, case.status_quo, 36, seed, sample=2000)
+    c = res.customers
+    churners = c[c["churn_month"] > 0]
+    S, slots = res.sample["S"], res.sample["slots"]
+    left = c["churn_month"].to_numpy()[slots]
+    out = {"satisfied_churners": float((churners["satisfaction"] >= 0.5).mean())}
+    for zone, lo, hi in (
+        ("defection", 0.0, 0.5),
+        ("indifference", 0.5, 0.85),
+        ("affection", 0.85, 2),
+    ):
+        at_risk = churned = 0
+        for m in range(1, res.months):
+            before = S[m - 1]
+            alive = ~np.isnan(before) & ((left < 0) | (left > m))
+            inside = alive & (before >= lo) & (before < hi)
+            at_risk += int(inside.sum())
+            churned += int((inside & (left == m + 1)).sum())
+        out[f"churn_{zone}"] = churned / max(at_risk, 1)
+    out["indifference_vs_affection"] = out["churn_indifference"] / max(out["churn_affection"], 1e-9)
+    return out
+
+
+# -- 6 complaints and service recovery -----------------------------------------------------
+def _recovery(case: Case, pop: Population, seed: int) -> dict:
+    sq = case.status_quo
+    generous = {
+        seg: {**lv.model_dump(), "recovery": lv.recovery * 4 + 2000}
+        for seg, lv in sq.allocations.items()
+    }
+    stingy = {seg: {**lv.model_dump(), "recovery": 0.0} for seg, lv in sq.allocations.items()}
+    method = sq.segmentation.method
+    counts = {code: [0, 0] for code in (1, 2, 3)}  # resolved, unresolved, silent: [n, stayed]
+    kept = {}
+    for name, alloc in (("generous", generous), ("stingy", stingy)):
+        res = _run(pop, case, _plan(name, method, alloc), 36, seed, sample=2000)
+        left = res.customers["churn_month"].to_numpy()[res.sample["slots"]]
+        comp = res.sample["complaint"]
+        for m in range(res.months - 6):  # month m + 1, then six months to stay or leave
+            for code in counts:
+                hit = comp[m] == code
+                counts[code][0] += int(hit.sum())
+                counts[code][1] += int((hit & ((left < 0) | (left > m + 7))).sum())
+        k = kpis(res, case)
+        kept[name] = (k["recovery_rate"] or 0.0, k["retention_rate"], k["complaints"])
+    stay = {code: s / max(n, 1) for code, (n, s) in counts.items()}
+    return {
+        "stay_resolved": stay[1],
+        "stay_unresolved": stay[2],
+        "stay_silent": stay[3],
+        "n_resolved": counts[1][0],
+        "n_unresolved": counts[2][0],
+        "n_silent": counts[3][0],
+        "resolved_rate_generous": kept["generous"][0],
+        "resolved_rate_stingy": kept["stingy"][0],
+        "retention_generous": kept["generous"][1],
+        "retention_stingy": kept["stingy"][1],
+    }
+
+
+# -- 7 diminishing returns and over-serving ------------------------------------------------
+def _diminishing(case: Case, pop: Population, seed: int) -> dict:
+    sq = case.status_quo
+    seg = segment_for_case(pop.customers, "pyramid", {}, case, seed)
+    base = preset_plan("pyramid", case, seg, pop.n)
+    alloc = {s: lv.model_dump() for s, lv in base.allocations.items()}
+    zero_small = {**alloc, "small": {**alloc["small"], "care": 0.0}}
+    r0 = _run(pop, case, _plan("small0", "pyramid", zero_small), 24, seed)
+    out = {"mult_low": 1, "mult_mid": 4, "mult_high": 12}
+    money = sq.allocations.get("small", base.allocations["small"]).care or 3000.0
+    for mult in (1, 4, 12):
+        more = {**alloc, "small": {**alloc["small"], "care": money * mult}}
+        r = _run(pop, case, _plan(f"small{mult}", "pyramid", more), 24, seed)
+        out[f"roi_small_{mult}x"] = incremental_roi(r, r0, case) or 0.0
+    zero_key = {**alloc, "key": {**alloc["key"], "care": 0.0}}
+    rk0 = _run(pop, case, _plan("key0", "pyramid", zero_key), 24, seed)
+    more_key = {**alloc, "key": {**alloc["key"], "care": money}}
+    rk = _run(pop, case, _plan("key1", "pyramid", more_key), 24, seed)
+    out["roi_key_1x"] = incremental_roi(rk, rk0, case) or 0.0
+    out["care_money"] = money
+    return out
+
+
+# -- 8 CLV and the economics of retention --------------------------------------------------
+def _clv(case: Case, pop: Population, seed: int) -> dict:
+    res = _run(pop, case, case.status_quo, 36, seed)
+    clv = clv_by_segment(res, case).set_index("segment")
+    formula = clv["retention_formula"] if "retention_formula" in clv else clv.iloc[:, 1]
+    k = kpis(res, case)
+    margin = float(res.customers["last_margin"][res.customers["churn_month"] < 0].mean())
+    r = 1 - k["monthly_churn"]
+    d = case.monthly_discount
+
+    def annuity(rr: float) -> float:
+        return margin * rr / (1 + d - rr)
+
+    return {
+        "clv_key": float(formula.loc["key"]),
+        "clv_small": float(formula.loc["small"]),
+        "key_vs_small": float(formula.loc["key"] / max(formula.loc["small"], 1e-9)),
+        "monthly_retention": r,
+        "clv_now": annuity(r),
+        "clv_better": annuity(min(r + 0.005, 0.999)),
+        "clv_gain": annuity(min(r + 0.005, 0.999)) / annuity(r) - 1,
+    }
+
+
+# -- 9 prospecting channels and MAN --------------------------------------------------------
+def _prospecting(case: Case, pop: Population, seed: int) -> dict:
+    sq = case.status_quo
+    money = 20000.0
+    out = {}
+    for ch in ("referral", "telephone"):
+        plan = sq.model_copy(update={"acquisition": {ch: money}, "name": ch})
+        res = _run(pop, case, plan, 24, seed)
+        c = res.customers
+        new = c[c["entry_month"] > 0]
+        acquired = len(new)
+        kept = int((new["churn_month"] < 0).sum())
+        out[f"{ch}_acquired"] = acquired
+        out[f"{ch}_kept"] = kept
+        out[f"{ch}_kept_share"] = kept / max(acquired, 1)
+        out[f"{ch}_cost_per_kept"] = money * res.months / max(kept, 1)
+    out["man_referral"] = case.acquisition["referral"].man
+    out["man_telephone"] = case.acquisition["telephone"].man
+    return out
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "lifecycle",
+        "telecom",
+        4000,
+        24,
+        ("lifecycle", "exploration", "formation", "stability", "decline", "churn"),
+        (Question(3, 1), Question(3, 2), Question(3, 0)),
+        _lifecycle,
+        lambda f: (
+            f["churn_exploration"] > f["churn_stability"]
+            and f["churn_decline"] > f["churn_stability"]
+        ),
+        ("n1", "n2", "n3"),
+    ),
+    Lesson(
+        "delivered_value",
+        "telecom",
+        4000,
+        24,
+        ("delivered_value", "satisfaction", "discount", "care"),
+        (Question(3, 0), Question(3, 2), Question(3, 1)),
+        _delivered_value,
+        lambda f: (
+            f["sat_service"] > f["sat_none"] + 0.01
+            and f["price_gain_early"] > f["price_gain_end"] + 0.005
+            and f["price_gain_early"] > 0
+            and f["profit_price"] < f["profit_service"]
+        ),
+        ("n1", "n2", "n3"),
+    ),
+    Lesson(
+        "segmentation",
+        "retail",
+        6000,
+        12,
+        ("segmentation", "rfm", "abc", "pyramid"),
+        (Question(3, 1), Question(3, 0), Question(3, 2)),
+        _segmentation,
+        lambda f: (
+            f["key_revenue"] > 3 * f["key_customers"]
+            and f["a_customers"] < 0.35
+            and f["champions_recency"] < f["lost_recency"]
+        ),
+        ("n1", "n2", "n3"),
+    ),
+    Lesson(
+        "key_accounts",
+        "b2b_it",
+        2000,
+        36,
+        ("key_account", "kam", "rule_80_20"),
+        (Question(3, 2), Question(3, 0), Question(3, 1)),
+        _key_accounts,
+        lambda f: f["key_retention_with"] > f["key_retention_without"] and f["top20"] > 0.6,
+        ("n1", "n2", "n3"),
+    ),
+    Lesson(
+        "zones",
+        "telecom",
+        6000,
+        36,
+        ("satisfaction", "loyalty", "zones"),
+        (Question(3, 1), Question(3, 2), Question(3, 0)),
+        _zones,
+        lambda f: (
+            f["satisfied_churners"] > 0.5
+            and f["indifference_vs_affection"] > 2
+            and f["churn_defection"] > f["churn_indifference"]
+        ),
+        ("n1", "n2", "n3"),
+    ),
+    Lesson(
+        "recovery",
+        "mobile_operator",
+        8000,
+        36,
+        ("complaint_handling", "service_recovery"),
+        (Question(3, 0), Question(3, 1), Question(3, 2)),
+        _recovery,
+        lambda f: (
+            f["stay_resolved"] > f["stay_silent"]
+            and f["stay_resolved"] > f["stay_unresolved"]
+            and f["resolved_rate_generous"] > f["resolved_rate_stingy"]
+        ),
+        ("n1", "n2", "n3"),
+    ),
+    Lesson(
+        "diminishing",
+        "telecom",
+        4000,
+        24,
+        ("care", "over_serving"),
+        (Question(3, 2), Question(3, 1), Question(3, 0)),
+        _diminishing,
+        lambda f: (
+            f["roi_small_12x"] < f["roi_small_4x"] < f["roi_small_1x"]
+            and f["roi_key_1x"] > f["roi_small_1x"]
+        ),
+        ("n1", "n2", "n3"),
+    ),
+    Lesson(
+        "clv",
+        "telecom",
+        4000,
+        36,
+        ("clv", "retention", "key_account"),
+        (Question(3, 1), Question(3, 0), Question(3, 2)),
+        _clv,
+        lambda f: f["key_vs_small"] > 3 and f["clv_gain"] > 0.05,
+        ("n1", "n2", "n3"),
+    ),
+    Lesson(
+        "prospecting",
+        "telecom",
+        4000,
+        24,
+        ("acquisition", "man", "referral", "telephone"),
+        (Question(3, 0), Question(3, 2), Question(3, 1)),
+        _prospecting,
+        lambda f: (
+            f["referral_kept_share"] > f["telephone_kept_share"]
+            and f["referral_cost_per_kept"] < f["telephone_cost_per_kept"]
+        ),
+        ("n1", "n2", "n3"),
+    ),
+)
+BY_KEY = {lesson.key: lesson for lesson in LESSONS}
+
+# Glossary (DESIGN §8): term key → the lesson that explains it (None: no lesson yet).
+GLOSSARY: tuple[tuple[str, str | None], ...] = (
+    ("crm", None),
+    ("segmentation", "segmentation"),
+    ("customer_value", "segmentation"),
+    ("clv", "clv"),
+    ("delivered_value", "delivered_value"),
+    ("satisfaction", "zones"),
+    ("loyalty", "zones"),
+    ("zones", "zones"),
+    ("churn", "lifecycle"),
+    ("retention", "clv"),
+    ("lifecycle", "lifecycle"),
+    ("exploration", "lifecycle"),
+    ("formation", "lifecycle"),
+    ("stability", "lifecycle"),
+    ("decline", "lifecycle"),
+    ("key_account", "key_accounts"),
+    ("ordinary", "segmentation"),
+    ("prospect", "prospecting"),
+    ("pyramid", "segmentation"),
+    ("rule_80_20", "key_accounts"),
+    ("rfm", "segmentation"),
+    ("abc", "segmentation"),
+    ("care", "delivered_value"),
+    ("complaint_handling", "recovery"),
+    ("service_recovery", "recovery"),
+    ("rewards", None),
+    ("kam", "key_accounts"),
+    ("personalised", None),
+    ("cross_selling", None),
+    ("discount", "delivered_value"),
+    ("over_serving", "diminishing"),
+    ("acquisition", "prospecting"),
+    ("man", "prospecting"),
+    ("referral", "prospecting"),
+    ("telephone", "prospecting"),
+    ("direct_mail", "prospecting"),
+    ("events", "prospecting"),
+    ("customer_records", "segmentation"),
+    ("case", None),
+    ("classroom", None),
+    ("round", None),
+    ("leaderboard", None),
+    ("debrief", None),
+)
+
+
+def run(key: str, seed: int = 7) -> dict:
+    """Run lesson ``key``'s experiment and return its facts (numbers computed from the runs)."""
+    lesson = BY_KEY[key]
+    case = load_case(lesson.case_id)
+    pop = generate(case, lesson.customers, seed=seed)
+    facts = lesson.experiment(case, pop, seed)
+    facts["claim_holds"] = bool(lesson.claim(facts))
+    return facts
+
+
+def _fmt(value: float | int) -> str:
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    return f"{value:.2f}"
+
+
+def notice(key: str, facts: dict, lang: Lang) -> list[str]:
+    """The "what to notice" sentences of a lesson, with this run's numbers in them. Shares
+    are passed as percentages (``pct_<fact>``), money and counts as formatted numbers."""
+    params: dict[str, str] = {"months": str(BY_KEY[key].months)}
+    for name, value in facts.items():
+        if isinstance(value, bool):
+            continue
+        params[name] = _fmt(value)
+        params[f"pct_{name}"] = f"{value:.1%}"
+    return [t(f"learn.{key}.{n}", lang, **params) for n in BY_KEY[key].notice]
+
+
+def score_answers(key: str, answers: list[int | None]) -> list[bool]:
+    """Which self-check answers are right (None: not answered)."""
+    return [a == q.answer for a, q in zip(answers, BY_KEY[key].questions, strict=True)]
