@@ -40,24 +40,44 @@ right.plotly_chart(
     charts.rfm_heatmap(rfm_scores(customers), customers["monetary"].to_numpy(), lang), key="seg_rfm"
 )
 
-numeric = ["recency", "frequency", "monetary", "revenue_12m", "tenure_months"]
-a, b = st.columns(2)
-x = a.selectbox(
-    t("seg_page.x", lang), numeric, index=0, key="seg_x", format_func=lambda c: t(f"col.{c}", lang)
-)
-y = b.selectbox(
-    t("seg_page.y", lang), numeric, index=2, key="seg_y", format_func=lambda c: t(f"col.{c}", lang)
-)
-picked = st.plotly_chart(
-    charts.scatter_customers(customers, x, y, seg.labels, seg.names, lang, chosen["seed"]),
-    key="seg_scatter",
-    on_select="rerun",
-    selection_mode=("box", "lasso"),
-)
-rows = [p["customdata"] for p in (picked.selection.points if picked else []) if "customdata" in p]
-if rows:
-    st.markdown(t("seg_page.selected", lang, n=len(rows)))
-    shown = customers.iloc[np.asarray(rows, dtype=int)][["customer_id", "name", "city", *numeric]]
-    st.dataframe(shown.rename(columns=lambda c: t(f"col.{c}", lang)), hide_index=True)
-else:
-    st.caption(t("seg_page.select_hint", lang))
+
+@st.fragment
+def customer_scatter() -> None:
+    """The scatter and the customers picked in it: changing its axes or selection reruns only
+    this part of the page (the profile, pyramid and heatmap stay as drawn)."""
+    numeric = ["recency", "frequency", "monetary", "revenue_12m", "tenure_months"]
+    a, b = st.columns(2)
+    x = a.selectbox(
+        t("seg_page.x", lang),
+        numeric,
+        index=0,
+        key="seg_x",
+        format_func=lambda c: t(f"col.{c}", lang),
+    )
+    y = b.selectbox(
+        t("seg_page.y", lang),
+        numeric,
+        index=2,
+        key="seg_y",
+        format_func=lambda c: t(f"col.{c}", lang),
+    )
+    picked = st.plotly_chart(
+        charts.scatter_customers(customers, x, y, seg.labels, seg.names, lang, chosen["seed"]),
+        key="seg_scatter",
+        on_select="rerun",
+        selection_mode=("box", "lasso"),
+    )
+    rows = [
+        p["customdata"] for p in (picked.selection.points if picked else []) if "customdata" in p
+    ]
+    if rows:
+        st.markdown(t("seg_page.selected", lang, n=len(rows)))
+        shown = customers.iloc[np.asarray(rows, dtype=int)][
+            ["customer_id", "name", "city", *numeric]
+        ]
+        st.dataframe(shown.rename(columns=lambda c: t(f"col.{c}", lang)), hide_index=True)
+    else:
+        st.caption(t("seg_page.select_hint", lang))
+
+
+customer_scatter()
