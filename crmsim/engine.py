@@ -301,24 +301,10 @@ class _Run:
         self.covered = np.zeros(n, bool)
         self.spend = np.zeros(n, F32)
         self.month_spend = np.zeros(n, F32)
-        # Rates fixed for the run, per customer: discount, its hazard term, reward response,
-        # and the factors that turn spend into revenue and into margin after rewards.
-        lev, segi = cp.levers, self.seg
-        disc = lev[:, L_DISC]
-        h_disc = -mp.h_discount * np.minimum(disc, mp.deep_discount) + mp.h_deep_discount * (
-            disc > mp.deep_discount
-        )
-        self.d_i = disc[segi].astype(F32)
-        self.h_disc_i = h_disc[segi].astype(F32)
-        g_rw = 1 - np.exp(-lev[:, L_RW] / case.costs.rewards_ref)
-        self.r_rw_i = (
-            (hidden["beta"][L_RW] * g_rw[segi]).astype(F32) if (lev[:, L_RW] > 0).any() else None
-        )
-        rw = lev[:, L_RW]
-        self.revenue_factor = (1 - disc).astype(F32)[segi]
-        self.margin_factor = (case.population.margin_rate - disc - rw * (1 - disc)).astype(F32)[
-            segi
-        ]
+        # Revenue and margin booked under earlier plans of a multi-round run (None: one plan).
+        self.booked: tuple[np.ndarray, np.ndarray] | None = None
+        self.lev_hist: list[np.ndarray] = []  # the levers in force each month
+        self._set_rates(cp)
         self.churn_month = np.full(n, -1, np.int16)
         self.exit_sat = np.full(n, np.nan, F32)
         self.hazard = np.zeros(n, F32)
@@ -329,23 +315,78 @@ class _Run:
         self.n_seg = np.bincount(self.seg[active], minlength=self.S).astype(np.float64)
         self.price_live = bool((state["pref"] != 1).any() or (cp.levers[:, L_DISC] > 0).any())
         self.c_live = bool((state["C"] != 0).any() or (cp.levers[:, L_RW] > 0).any())
+        self.per_month_acq = self._acquisition_rates(cp)
         self.log: list[tuple] = []
         self.transitions = np.zeros((months, N_STAGES, N_STAGES), np.int64)
         self.sat_hist = np.zeros((months, SAT_BINS), np.int64)
         self.cohorts = np.zeros((months + 1, months + 1), np.int64)
         self.cohorts[0, 0] = int((state["stage"][:n_initial] < CHURNED).sum())
         self.acq_carry = np.zeros(len(CHANNELS))
-        # new customers a month's money buys per channel, before the referral multiplier
-        self.per_month_acq = np.array(
-            [
-                cp.acquisition[i] / case.acquisition[ch].cost if ch in case.acquisition else 0.0
-                for i, ch in enumerate(CHANNELS)
-            ]
-        )
         self.mods = [event_modifiers(case, None if history else t) for t in range(months + 1)]
         self.prev_affection = 0.0
         self.sample_idx = np.zeros(0, np.int64)
         self.sample: dict[str, np.ndarray] = {}
+
+    def _set_rates(self, cp: CompiledPlan) -> None:
+        """Rates fixed while a plan is in force, per customer: discount, its hazard term,
+        reward response, and the factors that turn spend into revenue and into margin."""
+        mp, case, segi = self.mp, self.case, self.seg
+        lev = cp.levers
+        disc = lev[:, L_DISC]
+        h_disc = -mp.h_discount * np.minimum(disc, mp.deep_discount) + mp.h_deep_discount * (
+            disc > mp.deep_discount
+        )
+        self.d_i = disc[segi].astype(F32)
+        self.h_disc_i = h_disc[segi].astype(F32)
+        g_rw = 1 - np.exp(-lev[:, L_RW] / case.costs.rewards_ref)
+        self.r_rw_i = (
+            (self.h["beta"][L_RW] * g_rw[segi]).astype(F32) if (lev[:, L_RW] > 0).any() else None
+        )
+        rw = lev[:, L_RW]
+        self.revenue_factor = (1 - disc).astype(F32)[segi]
+        self.margin_factor = (case.population.margin_rate - disc - rw * (1 - disc)).astype(F32)[
+            segi
+        ]
+
+    def _acquisition_rates(self, cp: CompiledPlan) -> np.ndarray:
+        """New customers a month's money buys per channel, before the referral multiplier."""
+        acq = self.case.acquisition
+        return np.array(
+            [
+                cp.acquisition[i] / acq[ch].cost if ch in acq else 0.0
+                for i, ch in enumerate(CHANNELS)
+            ]
+        )
+
+    def switch_plan(self, cp: CompiledPlan) -> None:
+        """Serve with another plan of the same segmentation from the next month on (a new
+        round of a classroom game): what was earned so far is booked at the old rates, then
+        the rates change. Customers keep their state: the new round continues the old one."""
+        if not np.array_equal(cp.seg, self.cp.seg):
+            raise ValueError("a new round must keep the segmentation")
+        if np.array_equal(cp.levers, self.cp.levers) and np.array_equal(
+            cp.acquisition, self.cp.acquisition
+        ):
+            return  # the same plan again: nothing changes
+        if self.booked is None:
+            self.booked = (np.zeros(self.N), np.zeros(self.N))
+        self.booked[0][:] += self.spend * self.revenue_factor
+        self.booked[1][:] += self.spend * self.margin_factor
+        self.spend[:] = 0
+        self.cp = cp
+        self._set_rates(cp)
+        self.per_month_acq = self._acquisition_rates(cp)
+        self.price_live = self.price_live or bool((cp.levers[:, L_DISC] > 0).any())
+        self.c_live = self.c_live or bool((cp.levers[:, L_RW] > 0).any())
+
+    def revenue_margin(self, idx: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+        """Revenue and margin of customers ``idx`` over the run so far (all rounds)."""
+        revenue = self.spend[idx] * self.revenue_factor[idx]
+        margin = self.spend[idx] * self.margin_factor[idx]
+        if self.booked is not None:
+            revenue = revenue + self.booked[0][idx]
+            margin = margin + self.booked[1][idx]
+        return revenue, margin
 
     # -- relationships start ------------------------------------------------------------
     def activate(self, idx: np.ndarray | slice, t: int) -> None:
@@ -814,6 +855,7 @@ class _Run:
     def _record(self, t, agg, n_seg, levers_cost, acq_cost, acquired) -> None:
         """Keep the month's sums; the tables are built once at the end (``_frames``)."""
         self.log.append((agg, n_seg, levers_cost, acq_cost, acquired))
+        self.lev_hist.append(self.cp.levers)
 
     def choose_sample(self, size: int) -> None:
         """A fixed random sample of initial customers followed month by month."""
@@ -877,7 +919,7 @@ class _Run:
         self.sample["L"][k] = np.where(live, st["L"][idx], np.nan)
         self.sample["G"][k] = np.where(live, st["G"][idx], np.nan)
         # cumulative revenue; the UI takes differences
-        self.sample["revenue"][k] = self.spend[idx] * self.revenue_factor[idx]
+        self.sample["revenue"][k] = self.revenue_margin(idx)[0]
         self.sample["stage"][k] = np.where(live | (self.churn_month[idx] > 0), st["stage"][idx], -1)
         self.sample["complaint"][k] = np.where(live, self.sample_code, 0)
         self.sample_code[:] = 0
@@ -1026,22 +1068,46 @@ def simulate(
     ``segmentation`` (a ``segmentation.Segmentation``) is computed from the plan's method when
     not given. The population is not modified.
     """
+    months = case.months if months is None else int(months)
+    return simulate_rounds(pop, case, [plan], months, seed, segmentation, sample_size, progress)
+
+
+def simulate_rounds(
+    pop,
+    case: Case,
+    plans: list[Plan],
+    round_months: int,
+    seed: int | None = None,
+    segmentation=None,
+    sample_size: int = SAMPLE_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimResult:
+    """Play ``plans`` one after another, ``round_months`` each, on one run: every round starts
+    from the customers as the previous round left them (a classroom game). All plans must use
+    the same segmentation. With one plan this is ``simulate``; a schedule of equal plans gives
+    exactly the same result as the single plan over all the months (a test)."""
     from crmsim.segmentation import segment_for_case
 
-    months = case.months if months is None else int(months)
+    if not plans:
+        raise ValueError("no plan to play")
+    first = plans[0]
+    spec = (first.segmentation.method, first.segmentation.params or {})
+    if any((p.segmentation.method, p.segmentation.params or {}) != spec for p in plans[1:]):
+        raise ValueError("every round must use the same segmentation")
     seed = pop.seed if seed is None else int(seed)
+    months = round_months * len(plans)
     if segmentation is None:
-        segmentation = segment_for_case(
-            pop.customers, plan.segmentation.method, plan.segmentation.params, case, seed
-        )
-    cp = compile_for(pop, case, plan, segmentation)
+        segmentation = segment_for_case(pop.customers, spec[0], spec[1], case, seed)
+    cps = [compile_for(pop, case, p, segmentation) for p in plans]
+    cp = cps[0]
     n0 = pop.n
     # Only these hidden traits change during a run (wallet growth, MAN adjustments); the rest
     # are shared read-only with the population.
     hidden = {k: v.copy() if k in MUTABLE_TRAITS else v for k, v in pop.hidden.items()}
     state = {k: v.copy() for k, v in pop.state.items()}
     seg, entry, value, man_u = cp.seg, np.zeros(n0, np.int16), cp.value, None
-    cap = prospect_capacity(case, cp.acquisition, months)
+    most = np.max(np.stack([c.acquisition for c in cps]), axis=0)
+    cap = prospect_capacity(case, most, months)
     if cap:
         traits, man_u, extra = prospect_slots(case, seed, cap)
         hidden = _concat(hidden, {k: traits[k] for k in hidden})
@@ -1053,10 +1119,12 @@ def simulate(
     run = _Run(case, hidden, state, cp, seg, seed, months, 0, False, entry, order, n0, man_u)
     run.choose_sample(sample_size)
     for t in range(1, months + 1):
+        if t > 1 and (t - 1) % round_months == 0:
+            run.switch_plan(cps[(t - 1) // round_months])
         run.step(t)
         if progress is not None:
             progress(t, months)
-    return _result(run, case, pop, plan, seed, months, segmentation)
+    return _result(run, case, pop, plans[-1], seed, months, segmentation)
 
 
 def _frames(run: _Run) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -1081,8 +1149,8 @@ def _frames(run: _Run) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     levers_cost = np.array([entry[2] for entry in run.log])
     acq_cost = np.array([entry[3] for entry in run.log], dtype=np.float64)
     acquired = np.array([entry[4] for entry in run.log], dtype=np.float64).reshape(T, -1)
-    lev = run.cp.levers
-    disc, rw = lev[None, :, L_DISC, None], lev[None, :, L_RW, None]
+    lev = np.stack(run.lev_hist)  # month × segment × lever: plans may change between rounds
+    disc, rw = lev[:, :, L_DISC, None], lev[:, :, L_RW, None]
     revenue = spend * (1 - disc)  # month × segment × stage
     gm = spend * (run.case.population.margin_rate - disc)
     rewards = rw * revenue
@@ -1155,6 +1223,7 @@ def _result(
     used = run.next_slot
     st = run.st
     churned = run.churn_month[:used] > 0
+    revenue, margin = run.revenue_margin(slice(0, used))
     customers = pd.DataFrame(
         {
             "slot": np.arange(used),
@@ -1163,8 +1232,8 @@ def _result(
             "start_stage": run.start_stage[:used],
             "end_stage": st["stage"][:used],
             "churn_month": run.churn_month[:used],
-            "revenue": run.spend[:used] * run.revenue_factor[:used],
-            "margin": run.spend[:used] * run.margin_factor[:used],
+            "revenue": revenue,
+            "margin": margin,
             "last_margin": np.where(churned, 0, run.month_spend[:used] * run.margin_factor[:used]),
             "hazard": np.where(churned, np.nan, run.hazard[:used]),
             "satisfaction": np.where(churned, run.exit_sat[:used], st["S"][:used]),

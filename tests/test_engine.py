@@ -375,3 +375,69 @@ def test_care_pays_back_on_key_accounts_more_than_on_small_ones(telecom, pop_mid
     assert roi_key is not None and roi_small is not None and roi_key > roi_small
     no_discount = without(plan, lever="discount")
     assert incremental_roi(full, simulate(pop_mid, telecom, no_discount, 24, 5), telecom) is None
+
+
+# -- rounds: one run, plans changing between rounds (the classroom game) -------------------
+def _round_plans(telecom):
+    sq = telecom.status_quo
+    richer = sq.model_copy(
+        update={
+            "name": "richer",
+            "allocations": {
+                seg: lv.model_copy(update={"care": lv.care * 2, "discount": 0.05, "rewards": 0.03})
+                for seg, lv in sq.allocations.items()
+            },
+            "acquisition": {"referral": 6000.0},
+        }
+    )
+    return sq, richer, preset_plan("zero", telecom)
+
+
+def test_rounds_of_one_plan_are_the_plain_run(telecom, pop_small):
+    from crmsim.engine import simulate_rounds
+
+    sq = telecom.status_quo
+    one = simulate(pop_small, telecom, sq, 18, 4)
+    rounds = simulate_rounds(pop_small, telecom, [sq, sq, sq], 6, 4)
+    pd.testing.assert_frame_equal(one.monthly, rounds.monthly)
+    pd.testing.assert_frame_equal(one.customers, rounds.customers)
+    np.testing.assert_array_equal(one.sample["S"], rounds.sample["S"])
+
+
+def test_a_round_continues_from_where_the_last_one_left(telecom, pop_small):
+    from crmsim.engine import simulate_rounds
+
+    sq, richer, zero = _round_plans(telecom)
+    first = simulate(pop_small, telecom, richer, 6, 4)
+    game = simulate_rounds(pop_small, telecom, [richer, zero, sq], 6, 4)
+    # round 1 is exactly the first plan's run: same luck, same customers
+    cols = [c for c in first.monthly.columns if c != "month"]
+    pd.testing.assert_frame_equal(first.monthly[cols], game.monthly[cols].iloc[:6])
+    # round 2 serves nobody: no lever money, and the customers who had left stay gone
+    m = game.monthly.set_index("month")
+    assert (m.loc[7:12, "lever_cost"] == 0).all() and (m.loc[1:6, "lever_cost"] > 0).all()
+    left_early = first.customers["churn_month"].between(1, 6).to_numpy()
+    assert (game.customers["churn_month"].to_numpy()[: len(left_early)][left_early] <= 6).all()
+    # money adds up across rounds with different discounts and rewards
+    assert game.customers["revenue"].sum() == pytest.approx(m["revenue"].sum(), rel=1e-5)
+    assert game.customers["margin"].sum() == pytest.approx(
+        (m["gross_margin"] - m["rewards_cost"]).sum(), rel=1e-5
+    )
+    # a round without service, after one with it: satisfaction falls and more customers leave
+    served = simulate_rounds(pop_small, telecom, [sq, sq], 12, 4)
+    cut = simulate_rounds(pop_small, telecom, [sq, zero], 12, 4)
+    a, b = served.monthly.set_index("month"), cut.monthly.set_index("month")
+    pd.testing.assert_frame_equal(a.loc[1:12], b.loc[1:12])  # same first round
+    assert b.loc[24, "avg_satisfaction"] < a.loc[24, "avg_satisfaction"] - 0.01
+    assert cut.cohorts[0, 12] == served.cohorts[0, 12]  # the same book enters round 2 …
+    assert cut.cohorts[0, 24] < served.cohorts[0, 24]  # … and keeps fewer without service
+
+
+def test_rounds_must_share_the_segmentation(telecom, pop_small):
+    from crmsim.engine import simulate_rounds
+    from crmsim.plans import SegmentationSpec
+
+    sq = telecom.status_quo
+    other = sq.model_copy(update={"segmentation": SegmentationSpec(method="abc")})
+    with pytest.raises(ValueError):
+        simulate_rounds(pop_small, telecom, [sq, other], 6, 4)
