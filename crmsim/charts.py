@@ -486,3 +486,30 @@ def holdout_check(table: pd.DataFrame, lang: Lang) -> go.Figure:
         t("chart.calibration_purchases", lang),
         t("chart.holdout_purchases", lang),
     )
+
+
+def allocation_heatmap(alloc: pd.DataFrame, kam_salary: float, lang: Lang) -> go.Figure:
+    """Teams × (segment, lever): the share of each team's monthly service money (managers at
+    their salary; rates left out), so the class sees who bet on what."""
+    money = alloc[alloc["lever"].isin(["care", "recovery", "cross_sell", "kam"])].copy()
+    money.loc[money["lever"] == "kam", "value"] *= kam_salary
+    money["column"] = [
+        f"{segment_label(s, lang)} · {t(f'lever.{lv}', lang)}"
+        for s, lv in zip(money["segment"], money["lever"], strict=True)
+    ]
+    grid = money.pivot_table(
+        index="team", columns="column", values="value", aggfunc="sum", sort=False
+    ).fillna(0.0)
+    share = grid.div(grid.sum(axis=1).where(grid.sum(axis=1) > 0, 1.0), axis=0)
+    fig = go.Figure(
+        go.Heatmap(
+            z=share.to_numpy(),
+            x=list(share.columns),
+            y=[str(name) for name in share.index],
+            colorscale="Blues",
+            zmin=0,
+            colorbar={"title": t("chart.share", lang), "tickformat": ".0%"},
+            hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>",
+        )
+    )
+    return _layout(fig, t("room.heatmap", lang))

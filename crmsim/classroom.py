@@ -516,6 +516,17 @@ class Classroom:
                     )
                 )
 
+    def my_submission(self, code: str, token: str, round_no: int) -> tuple[Plan, float] | None:
+        """The team's plan for a round and when it was submitted (None: not yet)."""
+        team = self.team(code, token)
+        with self.engine.connect() as c:
+            row = c.execute(
+                sa.select(plans.c.plan_json, plans.c.submitted_at).where(
+                    (plans.c.team_id == team.id) & (plans.c.round == round_no)
+                )
+            ).first()
+        return (Plan.model_validate_json(row[0]), float(row[1])) if row else None
+
     def my_plan(self, code: str, token: str, round_no: int) -> Plan | None:
         team = self.team(code, token)
         with self.engine.connect() as c:

@@ -194,7 +194,7 @@ def test_double_submit_stores_one_plan_the_later_one(store, case):
     assert n == 1 and store.my_plan(code, token, 1).name == "care x1.25"
 
 
-def _race_once(store, case, trial: int) -> None:
+def _race_once(store, case, trial: int, action: str = "lock") -> None:
     code, pw = _room(store, case)
     _, token = store.join(code, f"Racer{trial}")
     gate = threading.Barrier(2)
@@ -210,7 +210,7 @@ def _race_once(store, case, trial: int) -> None:
 
     def close():
         gate.wait()
-        store.lock(code, pw)
+        getattr(store, action)(code, pw)
 
     ths = [threading.Thread(target=submit), threading.Thread(target=close)]
     for th in ths:
@@ -220,13 +220,21 @@ def _race_once(store, case, trial: int) -> None:
     saved = store.my_plan(code, token, 1)
     assert outcome["submit"] in ("saved", "round_closed")
     assert (saved is not None) == (outcome["submit"] == "saved")
-    assert store.room(code).phase == "locked"
+    assert store.room(code).phase == ("locked" if action == "lock" else "revealed")
+    if action == "reveal":  # a plan that was saved is the one the results played
+        played = store.results(code)["score"].item()
+        assert (played == pytest.approx(100.0)) == (saved is None)
 
 
 def test_closing_the_round_while_a_team_submits_has_one_defined_outcome(store, case):
     """Either the plan lands before the close (saved) or after it (refused, nothing saved)."""
     for trial in range(6):
         _race_once(store, case, trial)
+
+
+def test_revealing_while_a_team_submits_has_one_defined_outcome(store, case):
+    for trial in range(3):
+        _race_once(store, case, trial, "reveal")
 
 
 def test_a_wrong_passcode_can_do_nothing_an_instructor_can(store, case):

@@ -41,6 +41,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("real_data", "pages/real_data.py"),
     ("learn", "pages/learn.py"),
     ("glossary", "pages/glossary.py"),
+    ("classroom", "pages/classroom.py"),
 )
 UPLOAD_PREFIX = "upload_"  # keys of uploaded cases; no built-in case id starts with it
 DEFAULT_SETUP = {"case_id": "telecom", "customers": 10_000, "seed": 42}
@@ -216,11 +217,14 @@ def picked_case() -> str:
     return picked if picked in case_ids() else setup()["case_id"]
 
 
-def choose_case(case_id: str, customers: int | None = None) -> None:
+def choose_case(case_id: str, customers: int | None = None, seed: int | None = None) -> None:
     """Make ``case_id`` the case of the home page's picker on its next draw."""
     chosen = setup()
-    remember_setup(case_id, customers or chosen["customers"], chosen["seed"])
-    st.session_state.pop("customers", None)  # the size widget's state, likewise
+    remember_setup(
+        case_id, customers or chosen["customers"], chosen["seed"] if seed is None else seed
+    )
+    for key in ("customers", "seed"):  # the size and seed widgets' state, likewise
+        st.session_state.pop(key, None)
     st.session_state.pop("case_id", None)  # the picker's widget state; its index takes over
 
 

@@ -123,6 +123,7 @@ def test_every_page_in_a_real_browser(server, lang, run_sim, run_cmp):
             "real_data",
             "learn",
             "glossary",
+            "classroom",
         ):
             _open(page, f"{url}/{path}?lang={lang}")
             if path == "simulate":
