@@ -500,6 +500,7 @@ def allocation_heatmap(alloc: pd.DataFrame, kam_salary: float, lang: Lang) -> go
     grid = money.pivot_table(
         index="team", columns="column", values="value", aggfunc="sum", sort=False
     ).fillna(0.0)
+    grid = grid.loc[:, grid.sum(axis=0) > 0]  # levers nobody used add only width
     share = grid.div(grid.sum(axis=1).where(grid.sum(axis=1) > 0, 1.0), axis=0)
     fig = go.Figure(
         go.Heatmap(
@@ -512,4 +513,7 @@ def allocation_heatmap(alloc: pd.DataFrame, kam_salary: float, lang: Lang) -> go
             hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>",
         )
     )
+    fig.update_xaxes(tickangle=-35, automargin=True)
+    fig.update_yaxes(automargin=True)
+    fig.update_layout(height=320 + 24 * len(share.index))
     return _layout(fig, t("room.heatmap", lang))

@@ -40,14 +40,10 @@ with student:
                 st.success(t("room.submitted", lang, round=room.current_round, time=when))
         if room.revealed_round:
             st.subheader(t("room.leaderboard", lang))
-            st.dataframe(
-                room_ui.results_table(room_ui.store().leaderboard(room.code), lang), hide_index=True
-            )
+            room_ui.show_results(room_ui.store().leaderboard(room.code), lang)
             res = room_ui.store().results(room.code)
             st.subheader(t("room.my_results", lang))
-            st.dataframe(
-                room_ui.results_table(res[res["team"] == seat["name"]], lang), hide_index=True
-            )
+            room_ui.show_results(res[res["team"] == seat["name"]], lang)
             with st.expander(t("room.others_plans", lang)):
                 pick = st.selectbox(
                     t("room.round", lang), range(1, room.revealed_round + 1), key="room_plans_round"
@@ -91,10 +87,7 @@ with instructor:
                 st.plotly_chart(fig, key="room_heat")
             if room.revealed_round:
                 st.subheader(t("room.leaderboard", lang))
-                st.dataframe(
-                    room_ui.results_table(room_ui.store().leaderboard(room.code), lang),
-                    hide_index=True,
-                )
+                room_ui.show_results(room_ui.store().leaderboard(room.code), lang)
 
         live_view()
         a, b = st.columns(2)

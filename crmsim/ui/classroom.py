@@ -24,8 +24,11 @@ def store() -> Classroom:
 
 
 def client_key() -> str:
-    """Who is trying to join, for slowing down repeated failures: the browser's address."""
-    return str(getattr(st.context, "ip_address", None) or "local")
+    """Who is trying to join, for slowing down repeated failures: the browser's address (the
+    first X-Forwarded-For entry behind a proxy, which the README's nginx setup sends)."""
+    forwarded = (st.context.headers or {}).get("X-Forwarded-For", "")
+    first = forwarded.split(",")[0].strip()
+    return first or str(getattr(st.context, "ip_address", None) or "local")
 
 
 def show_error(exc: ClassroomError, lang: Lang) -> None:
@@ -99,6 +102,19 @@ def leave() -> None:
     st.session_state.pop("room_seat", None)
     for key in ("room", "team"):
         st.query_params.pop(key, None)
+
+
+def show_results(frame: pd.DataFrame, lang: Lang) -> None:
+    """A leaderboard or results table with readable numbers (team names shown as text)."""
+    table = results_table(frame, lang)
+    money = {t(f"kpi.{k}", lang) for k in ("npv", "customer_equity_end", "profit")}
+    config = {
+        t("room.score", lang): st.column_config.NumberColumn(format="%.1f"),
+        t("kpi.retention_rate", lang): st.column_config.NumberColumn(format="percent"),
+        t("kpi.avg_satisfaction_end", lang): st.column_config.NumberColumn(format="%.3f"),
+        **{col: st.column_config.NumberColumn(format="localized") for col in money},
+    }
+    st.dataframe(table, hide_index=True, column_config=config)
 
 
 def results_table(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
