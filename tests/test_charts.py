@@ -83,15 +83,28 @@ def test_scatter_draws_at_most_the_cap(pop_mid):
     fig = charts.scatter_customers(
         pop_mid.customers, "recency", "monetary", seg.labels, seg.names, "en"
     )
-    assert sum(len(tr.x) for tr in fig.data) == pop_mid.n  # under the cap: everyone
+    points = [tr for tr in fig.data if tr.customdata is not None]
+    assert len(points) == 1 and len(points[0].x) == pop_mid.n  # one WebGL trace: everyone
+    legend = [tr.name for tr in fig.data if tr.customdata is None]
+    assert legend == ["Key accounts", "Ordinary customers", "Small customers"]
+    # each point wears its segment's colour, the one its legend entry shows
+    colour_of = {tr.name: tr.marker.color for tr in fig.data if tr.customdata is None}
+    rows = np.asarray(points[0].customdata)
+    np.testing.assert_array_equal(np.asarray(points[0].marker.color), seg.labels[rows])
+    scale = points[0].marker.colorscale  # segment s sits on the step of its legend colour
+    k = len(seg.names)
+    for s, name in enumerate(legend):
+        (lo, c_lo), (hi, c_hi) = scale[2 * s], scale[2 * s + 1]
+        assert (lo, hi) == pytest.approx((s / k, (s + 1) / k))
+        assert c_lo == c_hi == colour_of[name]
     charts_cap = charts.MAX_POINTS
     try:
         charts.MAX_POINTS = 1000
         fig = charts.scatter_customers(
             pop_mid.customers, "recency", "monetary", seg.labels, seg.names, "en"
         )
-        assert sum(len(tr.x) for tr in fig.data) == 1000
-        picked = np.concatenate([tr.customdata for tr in fig.data])
+        picked = np.asarray(fig.data[0].customdata)
+        assert len(fig.data[0].x) == 1000
         assert len(set(picked)) == 1000 and picked.max() < pop_mid.n
     finally:
         charts.MAX_POINTS = charts_cap
