@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._server import app_server  # noqa: E402
+
 DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 ARGS = [
     "--no-sandbox",
@@ -31,12 +32,6 @@ ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 WATCH = """() => {
@@ -88,32 +83,9 @@ def main() -> int:
 
     from crmsim.bench import machine
 
-    port = _port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
     out: dict = {"machine": machine()}
-    try:
-        for _ in range(120):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with app_server() as (port, _server):
+        url = f"http://127.0.0.1:{port}"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
@@ -158,9 +130,6 @@ def main() -> int:
             out["rerun_no_simulation_median_s"] = statistics.median(times)
             out["rerun_no_simulation_all_s"] = times
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     out["rerun_script_only_median_s"] = _script_rerun()
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "results" / "app.json").write_text(json.dumps(out, indent=2))

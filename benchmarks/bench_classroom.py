@@ -15,10 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,11 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from benchmarks._server import app_server  # noqa: E402
 
 
 def _memory_mb(pid: int) -> dict[str, float]:
@@ -93,32 +86,8 @@ def main() -> int:
         _, token = store.join(code, f"Team {i + 1}", client=f"bench-{i}")
         queries.append(f"lang=zh&room={code}&team={token}")
     store.close()
-    port = _port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     out: dict = {"machine": machine(), "students": args.students, "customers": args.customers}
-    try:
-        for _ in range(120):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with app_server({"DATABASE_URL": url}) as (port, server):
         total, times = asyncio.run(_all(port, queries))
         out.update(
             {
@@ -139,9 +108,6 @@ def main() -> int:
             }
         )
         out.update({f"after_{k}": v for k, v in _memory_mb(server.pid).items()})
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "results" / "classroom.json").write_text(json.dumps(out, indent=2))
     print(json.dumps(out, indent=2))

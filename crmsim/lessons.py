@@ -43,7 +43,7 @@ class Lesson:
     questions: tuple[Question, ...]
     experiment: Callable[[Case, Population, int], dict]
     claim: Callable[[dict], bool]
-    notice: tuple[str, ...]  # catalog keys of the "what to notice" lines, filled from facts
+    notice: tuple[str, ...] = ("n1", "n2", "n3")  # catalog keys of "what to notice" lines
 
 
 def _run(pop: Population, case: Case, plan: Plan, months: int, seed: int, sample: int = 0):
@@ -294,7 +294,6 @@ LESSONS: tuple[Lesson, ...] = (
             f["churn_exploration"] > f["churn_stability"]
             and f["churn_decline"] > f["churn_stability"]
         ),
-        ("n1", "n2", "n3"),
     ),
     Lesson(
         "delivered_value",
@@ -310,7 +309,6 @@ LESSONS: tuple[Lesson, ...] = (
             and f["price_gain_early"] > 0
             and f["profit_price"] < f["profit_service"]
         ),
-        ("n1", "n2", "n3"),
     ),
     Lesson(
         "segmentation",
@@ -325,7 +323,6 @@ LESSONS: tuple[Lesson, ...] = (
             and f["a_customers"] < 0.35
             and f["champions_recency"] < f["lost_recency"]
         ),
-        ("n1", "n2", "n3"),
     ),
     Lesson(
         "key_accounts",
@@ -336,7 +333,6 @@ LESSONS: tuple[Lesson, ...] = (
         (Question(3, 2), Question(3, 0), Question(3, 1)),
         _key_accounts,
         lambda f: f["key_retention_with"] > f["key_retention_without"] and f["top20"] > 0.6,
-        ("n1", "n2", "n3"),
     ),
     Lesson(
         "zones",
@@ -351,7 +347,6 @@ LESSONS: tuple[Lesson, ...] = (
             and f["indifference_vs_affection"] > 2
             and f["churn_defection"] > f["churn_indifference"]
         ),
-        ("n1", "n2", "n3"),
     ),
     Lesson(
         "recovery",
@@ -366,7 +361,6 @@ LESSONS: tuple[Lesson, ...] = (
             and f["stay_resolved"] > f["stay_unresolved"]
             and f["resolved_rate_generous"] > f["resolved_rate_stingy"]
         ),
-        ("n1", "n2", "n3"),
     ),
     Lesson(
         "diminishing",
@@ -380,7 +374,6 @@ LESSONS: tuple[Lesson, ...] = (
             f["roi_small_12x"] < f["roi_small_4x"] < f["roi_small_1x"]
             and f["roi_key_1x"] > f["roi_small_1x"]
         ),
-        ("n1", "n2", "n3"),
     ),
     Lesson(
         "clv",
@@ -391,7 +384,6 @@ LESSONS: tuple[Lesson, ...] = (
         (Question(3, 1), Question(3, 0), Question(3, 2)),
         _clv,
         lambda f: f["key_vs_small"] > 3 and f["clv_gain"] > 0.05,
-        ("n1", "n2", "n3"),
     ),
     Lesson(
         "prospecting",
@@ -405,7 +397,6 @@ LESSONS: tuple[Lesson, ...] = (
             f["referral_kept_share"] > f["telephone_kept_share"]
             and f["referral_cost_per_kept"] < f["telephone_cost_per_kept"]
         ),
-        ("n1", "n2", "n3"),
     ),
 )
 BY_KEY = {lesson.key: lesson for lesson in LESSONS}
