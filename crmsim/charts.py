@@ -265,6 +265,7 @@ def mark_events(fig: go.Figure, events: list[dict] | tuple = (), lang: Lang = "z
             annotation_text=" / ".join(names),
             annotation_position="top right" if i % 2 == 0 else "bottom right",
             annotation_font_size=11,
+            annotation_bgcolor="rgba(255,255,255,0.75)",  # readable on a dark heatmap too
         )
     return fig
 
