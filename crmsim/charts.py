@@ -555,3 +555,67 @@ def allocation_heatmap(alloc: pd.DataFrame, kam_salary: float, lang: Lang) -> go
     fig.update_yaxes(automargin=True)
     fig.update_layout(height=320 + 24 * len(share.index))
     return _layout(fig, t("room.heatmap", lang))
+
+
+def debrief_html(
+    title: str,
+    leaderboard: pd.DataFrame,
+    results: pd.DataFrame,
+    lang: Lang,
+    allocations: pd.DataFrame | None = None,
+    kam_salary: float = 0.0,
+) -> str:
+    """A classroom's debrief as one self-contained HTML page (tables, and the Plotly charts
+    with plotly.js inline, so it opens offline); every text from users is escaped."""
+    import html
+
+    from crmsim.classroom import column_names
+
+    fig = go.Figure()
+    for name, g in results.groupby("team", sort=False):
+        fig.add_trace(
+            go.Scatter(
+                x=g["round"], y=g["score"], mode="lines+markers", name=html.escape(str(name))
+            )
+        )
+    fig.update_layout(
+        title=html.escape(t("room.html_scores", lang)),
+        xaxis_title=t("room.round", lang),
+        yaxis_title=t("room.score", lang),
+        template="plotly_white",
+    )
+    fig.update_xaxes(dtick=1)
+    charts_html = fig.to_html(full_html=False, include_plotlyjs=True)
+    if allocations is not None and not allocations.empty:
+        safe = allocations.assign(team=allocations["team"].map(lambda v: html.escape(str(v))))
+        heat = allocation_heatmap(safe, kam_salary, lang)
+        charts_html += heat.to_html(full_html=False, include_plotlyjs=False)
+
+    def table(df: pd.DataFrame) -> str:
+        shown = df.copy()
+        for col in ("npv", "customer_equity_end", "profit"):
+            if col in shown:
+                shown[col] = shown[col].map(lambda v: f"{v:,.0f}")
+        for col, fmt in (
+            ("retention_rate", "{:.1%}"),
+            ("avg_satisfaction_end", "{:.3f}"),
+            ("score", "{:.1f}"),
+        ):
+            if col in shown:
+                shown[col] = shown[col].map(fmt.format)
+        return shown.rename(columns=column_names(lang)).to_html(index=False, escape=True)
+
+    head = html.escape(title)
+    style = (
+        "<style>body{font-family:sans-serif;margin:2em;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0}"
+        "th,td{border:1px solid #ccc;padding:4px 10px;text-align:right}"
+        "th{background:#f3f5f8}td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}</style>"
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>{head}</title>{style}</head><body><h1>{head}</h1>"
+        f"<h2>{html.escape(t('room.leaderboard', lang))}</h2>{table(leaderboard)}"
+        f"<h2>{html.escape(t('room.results', lang))}</h2>{table(results)}"
+        f"{charts_html}</body></html>"
+    )

@@ -20,14 +20,13 @@ Security: the instructor passcode and team tokens are stored hashed; a wrong pas
 nothing an instructor can; a team's token reaches only its own plans; other teams' plans are
 shown only for revealed rounds; room codes are 6 characters from an alphabet without look-alike
 characters, and repeated failed joins from one client are slowed down; every text is
-length-limited and the HTML export escapes it.
+length-limited and the HTML export (``charts.debrief_html``) escapes it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import io
 import json
 import os
@@ -644,7 +643,8 @@ class Classroom:
 
     # -- debrief ---------------------------------------------------------------------------
     def export_xlsx(self, code: str, passcode: str) -> bytes:
-        """Debrief workbook: leaderboard, teams × rounds × KPIs, and every plan."""
+        """Debrief workbook: leaderboard, teams × rounds × KPIs, and every plan. (The HTML
+        report is ``charts.debrief_html``: Plotly stays out of the core.)"""
         self.check_passcode(code, passcode)
         rows = []
         for name, by_round in self.all_plans(code, passcode).items():
@@ -662,40 +662,16 @@ class Classroom:
             pd.DataFrame(rows).to_excel(xl, sheet_name="plans", index=False)
         return buf.getvalue()
 
-    def export_html(self, code: str, passcode: str, lang: Lang = "zh") -> str:
-        """A self-contained debrief page: tables and Plotly charts inline, every text escaped."""
-        import plotly.graph_objects as go
 
-        room = self.check_passcode(code, passcode)
-        res, board = self.results(code), self.leaderboard(code)
-        fig = go.Figure()
-        for name, g in res.groupby("team", sort=False):
-            fig.add_trace(
-                go.Scatter(
-                    x=g["round"], y=g["score"], mode="lines+markers", name=html.escape(str(name))
-                )
-            )
-        fig.update_layout(
-            title=html.escape(t("room.html_scores", lang)),
-            xaxis_title=t("room.round", lang),
-            yaxis_title=t("room.score", lang),
-        )
-        chart = fig.to_html(full_html=False, include_plotlyjs=True)
-
-        def table(df: pd.DataFrame) -> str:
-            return df.to_html(index=False, escape=True, float_format=lambda v: f"{v:,.3f}")
-
-        title = html.escape(
-            f"{t('room.html_title', lang)} · {room.case.title.get(lang)} · {room.code}"
-        )
-        return (
-            "<!DOCTYPE html><html><head><meta charset='utf-8'>"
-            f"<title>{title}</title></head><body>"
-            f"<h1>{title}</h1>"
-            f"<h2>{html.escape(t('room.leaderboard', lang))}</h2>{table(board)}"
-            f"<h2>{html.escape(t('room.results', lang))}</h2>{table(res)}"
-            f"{chart}</body></html>"
-        )
+def column_names(lang: Lang) -> dict[str, str]:
+    """Headers of the results and leaderboard tables in ``lang``."""
+    return {
+        "rank": "#",
+        "team": t("room.teams", lang),
+        "round": t("room.round", lang),
+        "score": t("room.score", lang),
+        **{k: t(f"kpi.{k}", lang) for k in (*SCORE_KPIS, "profit")},
+    }
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -100,7 +100,7 @@ with instructor:
         )
         b.download_button(
             t("room.download_html", lang),
-            lambda: room_ui.store().export_html(admin["code"], admin["passcode"], lang),
+            lambda: room_ui.debrief_html(admin, lang),
             file_name=f"crmlab_{admin['code']}.html",
             key="room_html",
             mime="text/html",

@@ -160,3 +160,27 @@ def test_log_distribution_leaves_out_zero_spenders():
     fig = charts.distribution(np.array([0.0, 0.0, 5.0, 50.0, 500.0]), "t", "x", "en", log=True)
     assert len(fig.data[0].x) == 3
     assert list(fig.layout.xaxis.ticktext) == ["1", "10", "100", "1,000"]
+
+
+def test_core_modules_never_import_streamlit_or_plotly():
+    """DESIGN §2: only crmsim.ui (Streamlit) and crmsim.charts (Plotly) may."""
+    import ast
+    from pathlib import Path
+
+    root = Path(charts.__file__).parent
+    for path in root.glob("*.py"):
+        if path.name == "charts.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        bad = [m for m in names if m.split(".")[0] in ("streamlit", "plotly")]
+        bad += [m for m in names if m.startswith(("crmsim.charts", "crmsim.ui"))]
+        bad += [
+            a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and n.module == "crmsim"
+            for a in n.names
+            if a.name in ("charts", "ui")
+        ]
+        assert not bad, (path.name, bad)

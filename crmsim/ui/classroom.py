@@ -8,7 +8,14 @@ import pandas as pd
 import streamlit as st
 
 from crmsim import charts, ui
-from crmsim.classroom import SCORE_KPIS, Classroom, ClassroomError, Room, default_url
+from crmsim.classroom import (
+    SCORE_KPIS,
+    Classroom,
+    ClassroomError,
+    Room,
+    column_names,
+    default_url,
+)
 from crmsim.i18n import Lang, t
 
 
@@ -118,14 +125,7 @@ def show_results(frame: pd.DataFrame, lang: Lang) -> None:
 
 
 def results_table(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    cols = {
-        "team": t("room.teams", lang),
-        "round": t("room.round", lang),
-        "score": t("room.score", lang),
-        "rank": "#",
-        **{k: t(f"kpi.{k}", lang) for k in (*SCORE_KPIS, "profit")},
-    }
-    return frame.rename(columns=cols)
+    return frame.rename(columns=column_names(lang))
 
 
 # -- instructor ---------------------------------------------------------------------------
@@ -231,3 +231,18 @@ def allocation_chart(room: Room, admin: dict, lang: Lang):
     if alloc.empty:
         return None
     return charts.allocation_heatmap(alloc, room.case.costs.kam_salary, lang)
+
+
+def debrief_html(admin: dict, lang: Lang) -> str:
+    """The room's debrief page (instructor only: the passcode is checked)."""
+    room = store().check_passcode(admin["code"], admin["passcode"])
+    title = f"{t('room.html_title', lang)} · {room.case.title.get(lang)} · {room.code}"
+    alloc = store().allocations(admin["code"], admin["passcode"], max(room.revealed_round, 1))
+    return charts.debrief_html(
+        title,
+        store().leaderboard(room.code),
+        store().results(room.code),
+        lang,
+        alloc,
+        room.case.costs.kam_salary,
+    )
