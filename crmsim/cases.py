@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -32,6 +32,9 @@ EventParam = Literal[
     "kam_capacity",
 ]
 EVENT_PARAMS: tuple[str, ...] = get_args(EventParam)
+# A model coefficient without a narrower documented range: wide, but finite, so a typo such as
+# h_loyalty = 2500 is reported instead of overflowing the hazard.
+Coef = Annotated[float, Field(ge=-50, le=50)]
 
 
 class _Strict(BaseModel):
@@ -128,25 +131,25 @@ class ModelParams(_Strict):
     major_share: float = Field(0.3, ge=0, le=1)
     care_fail_cut: float = Field(0.5, ge=0, le=1)
     quality_base: float = Field(0.83, ge=0, le=1.5)
-    q_care: float = 0.10
-    q_kam: float = 0.12
-    q_cross_sell: float = 0.04
-    cross_sell_annoy: float = 0.06
-    q_fail: float = 0.25
+    q_care: Coef = 0.10
+    q_kam: Coef = 0.12
+    q_cross_sell: Coef = 0.04
+    cross_sell_annoy: Coef = 0.06
+    q_fail: Coef = 0.25
     quality_noise: float = Field(0.05, ge=0, le=1)
     fatigue: float = Field(0.02, ge=0)
     fatigue_dose: float = Field(3.0, gt=0)
-    price_weight: float = 0.8
-    rewards_value: float = 0.05
+    price_weight: Coef = 0.8
+    rewards_value: Coef = 0.05
     ref_price_speed: float = Field(0.15, ge=0, le=1)
-    voice_intercept: float = -0.4
-    voice_sat: float = 2.0
-    voice_major: float = 0.8
+    voice_intercept: Coef = -0.4
+    voice_sat: Coef = 2.0
+    voice_major: Coef = 0.8
     recovery_floor: float = Field(0.15, ge=0, le=1)
     recovery_gain: float = Field(0.80, ge=0, le=1)
-    sat_intercept: float = 0.55
-    sat_value: float = 0.9
-    sat_disconfirm: float = 0.8
+    sat_intercept: Coef = 0.55
+    sat_value: Coef = 0.9
+    sat_disconfirm: Coef = 0.8
     loss_aversion: float = Field(2.0, ge=1)
     sat_memory: float = Field(0.6, ge=0, le=1)
     recovery_lift: float = Field(0.08, ge=0, le=1)
@@ -155,39 +158,39 @@ class ModelParams(_Strict):
     expect_up: float = Field(0.15, ge=0, le=1)
     expect_down: float = Field(0.05, ge=0, le=1)
     loyalty_speed: float = Field(0.25, ge=0, le=1)
-    loyalty_slope: float = 12.0
-    loyalty_mid: float = 0.72
+    loyalty_slope: Coef = 12.0
+    loyalty_mid: Coef = 0.72
     lockin_decay: float = Field(0.10, ge=0, le=1)
     grievance_decay: float = Field(0.9, ge=0, le=1)
-    grievance_unresolved: float = 1.0
-    grievance_silent: float = 0.8
-    grievance_resolved: float = 0.1
+    grievance_unresolved: Coef = 1.0
+    grievance_silent: Coef = 0.8
+    grievance_resolved: Coef = 0.1
     minor_severity: float = Field(0.5, ge=0)
-    h_loyalty: float = 2.5
-    h_sat: float = 1.5
-    h_grievance: float = 1.5
-    h_lockin: float = 0.6
-    h_kam: float = 0.6
-    h_explore: float = 0.6
-    h_decline: float = 0.8
-    h_tenure: float = 0.15
-    h_discount: float = 0.6
-    h_deep_discount: float = 0.3
+    h_loyalty: Coef = 2.5
+    h_sat: Coef = 1.5
+    h_grievance: Coef = 1.5
+    h_lockin: Coef = 0.6
+    h_kam: Coef = 0.6
+    h_explore: Coef = 0.6
+    h_decline: Coef = 0.8
+    h_tenure: Coef = 0.15
+    h_discount: Coef = 0.6
+    h_deep_discount: Coef = 0.3
     deep_discount: float = Field(0.35, ge=0, le=1)
     stage_spend: tuple[float, float, float, float] = (0.5, 0.85, 1.0, 0.6)
     sow_speed: float = Field(0.1, ge=0, le=1)
-    sow_cross_sell: float = 0.25
-    sow_kam: float = 0.15
-    sow_loyalty: float = 0.1
+    sow_cross_sell: Coef = 0.25
+    sow_kam: Coef = 0.15
+    sow_loyalty: Coef = 0.1
     min_dwell: int = Field(2, ge=0, le=24)
     explore_months: int = Field(3, ge=0, le=24)
-    stable_loyalty: float = 0.6
-    stable_sat: float = 0.65
-    decline_sat: float = 0.5
-    decline_loyalty: float = 0.3
-    decline_spend: float = 0.6
-    recover_sat: float = 0.62
-    recover_loyalty: float = 0.45
+    stable_loyalty: Coef = 0.6
+    stable_sat: Coef = 0.65
+    decline_sat: Coef = 0.5
+    decline_loyalty: Coef = 0.3
+    decline_spend: Coef = 0.6
+    recover_sat: Coef = 0.62
+    recover_loyalty: Coef = 0.45
     referral_affection: float = Field(0.2, gt=0, le=1)
     referral_max_mult: float = Field(3.0, ge=0)
     equity_horizon: int = Field(36, ge=1, le=240)
