@@ -6,7 +6,7 @@ import streamlit as st
 
 from crmsim import charts, ui
 from crmsim.customers_io import to_csv_bytes
-from crmsim.errors import InputError
+from crmsim.errors import InputError, Issue
 from crmsim.i18n import t
 from crmsim.segmentation import segment, tiers_by_value
 from crmsim.transactions import UNITS, guess_columns, population_like, segment_frame
@@ -57,8 +57,11 @@ st.caption(
 )
 
 st.subheader(t("real.settings", lang))
-left, mid, right = st.columns(3)
 span = tx.last_date - tx.first_date
+if span.days < 2:  # no room for a calibration period before the last day
+    ui.show_input_error(InputError([Issue(columns[1], "tx_one_day")], source), lang)
+    st.stop()
+left, mid, right = st.columns(3)
 cal_end = left.date_input(
     t("real.calibration_end", lang),
     value=(tx.first_date + span / 2).date(),

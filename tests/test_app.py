@@ -368,6 +368,10 @@ def test_real_data_page_reports_a_bad_log_and_keeps_the_good_one(lang):
     assert ("日期无法识别" if lang == "zh" else "dates not readable") in at.error[0].value
     at.selectbox(key="real_col_date").select("date").run()
     assert not at.error and any(m.value == "30" for m in at.metric)
+    one_day = "customer_id,date,amount\n" + "".join(f"c{i},2024-05-01,{i + 1}\n" for i in range(40))
+    at.file_uploader(key="real_upload").upload("day.csv", one_day.encode(), "text/csv").run()
+    assert not at.exception
+    assert ("两天之内" if lang == "zh" else "within two days") in at.error[0].value
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
