@@ -12,7 +12,7 @@ st.title(t("room.title", lang))
 st.caption(t("room.intro", lang))
 student, instructor = st.tabs([t("room.student", lang), t("room.instructor", lang)])
 
-with student:
+with student, room_ui.guard(lang):
     seat = room_ui.seat()
     if seat is None:
         room_ui.join_form(lang)
@@ -58,7 +58,7 @@ with student:
             room_ui.leave()
             st.rerun()
 
-with instructor:
+with instructor, room_ui.guard(lang):
     created = st.session_state.get("room_created")
     if created:
         st.success(t("room.created", lang, code=created[0], passcode=created[1]))

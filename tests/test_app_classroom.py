@@ -91,3 +91,13 @@ def test_instructor_creates_a_room_watches_and_reveals(db):
     assert not at.exception
     assert db.room(code).phase == "revealed"
     assert any("Blue" in list(d.value.iloc[:, 1].astype(str)) for d in at.dataframe)
+
+
+def test_an_unreachable_database_is_reported_not_a_traceback(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:x@127.0.0.1:1/none")
+    at = _page("zh")
+    at.text_input(key="room_join_code").input("ABCDEF")
+    at.text_input(key="room_join_name").input("A")
+    at.button[0].click().run()
+    assert not at.exception
+    assert "暂时无法连接课堂数据库" in at.error[0].value

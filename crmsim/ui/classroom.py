@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from crmsim import charts, ui
 from crmsim.classroom import (
@@ -28,6 +30,17 @@ def store() -> Classroom:
     """The classroom database shared by every session of this server (``DATABASE_URL`` or
     the SQLite file in the data folder)."""
     return _store(default_url())
+
+
+@contextmanager
+def guard(lang: Lang):
+    """Run a part of the page that talks to the database; if the database cannot be reached
+    (a PostgreSQL server down, a read-only data folder), say so instead of a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        st.error(t("room.err.db_unavailable", lang, detail=type(exc).__name__))
+        st.stop()
 
 
 def client_key() -> str:
