@@ -132,6 +132,7 @@ def test_every_page_in_a_real_browser(server, lang, run_sim, run_cmp):
                 _click_and_wait(page, run_cmp)
             elif path == "segments":
                 page.wait_for_selector(".main-svg", timeout=60_000)
+            page.wait_for_timeout(800)  # widgets finish mounting after the run ends
             page.screenshot(path=str(ARTIFACTS / f"{path or 'home'}_{lang}.png"), full_page=True)
             assert page.locator("[data-testid='stException']").count() == 0, path
             if path in ("simulate", "compare"):
