@@ -132,13 +132,15 @@ join_failures = sa.Table(
 class ClassroomError(Exception):
     """A classroom action that cannot be done; ``key`` names the message (``room.err.*``)."""
 
-    def __init__(self, key: str, **params: object):
-        self.key, self.params = key, params
-        super().__init__(t(f"room.err.{key}", "en", **params))
+    def __init__(self, key: str, issues: list | None = None, **params: object):
+        self.key, self.params, self.issues = key, params, issues or []
+        super().__init__(self.message("en"))
 
     def message(self, lang: Lang) -> str:
         """The message in ``lang`` (a phase named in it is translated too)."""
         params = dict(self.params)
+        if self.issues:  # a plan's own problems, in the same language as the message
+            params["detail"] = "; ".join(i.render(lang) for i in self.issues)[:300]
         if "phase" in params:
             params["phase"] = t(f"room.phase_{params['phase']}", lang)
         return t(f"room.err.{self.key}", lang, **params)
@@ -189,6 +191,24 @@ def _hash_passcode(passcode: str, salt: bytes | None = None) -> str:
 
 
 def _passcode_ok(passcode: str, stored: str) -> bool:
+    """Whether ``passcode`` matches the stored PBKDF2 hash. A match is remembered (by digest,
+    never the passcode itself) so an instructor's live view, refreshed every few seconds, does
+    not pay the deliberately slow hash again; a wrong passcode always pays it."""
+    key = (stored, hashlib.sha256(passcode[:64].encode()).hexdigest())
+    if key in _VERIFIED:
+        return True
+    if _pbkdf2_ok(passcode, stored):
+        if len(_VERIFIED) > 1024:
+            _VERIFIED.clear()
+        _VERIFIED.add(key)
+        return True
+    return False
+
+
+_VERIFIED: set[tuple[str, str]] = set()
+
+
+def _pbkdf2_ok(passcode: str, stored: str) -> bool:
     try:
         _, rounds, salt, digest = stored.split("$")
         got = hashlib.pbkdf2_hmac(
@@ -642,9 +662,10 @@ class Classroom:
         return board
 
     # -- debrief ---------------------------------------------------------------------------
-    def export_xlsx(self, code: str, passcode: str) -> bytes:
-        """Debrief workbook: leaderboard, teams × rounds × KPIs, and every plan. (The HTML
-        report is ``charts.debrief_html``: Plotly stays out of the core.)"""
+    def export_xlsx(self, code: str, passcode: str, lang: Lang | None = None) -> bytes:
+        """Debrief workbook: leaderboard, teams × rounds × KPIs, and every plan; sheet names and
+        headers in ``lang`` (None: the column keys, for scripts). (The HTML report is
+        ``charts.debrief_html``: Plotly stays out of the core.)"""
         self.check_passcode(code, passcode)
         rows = []
         for name, by_round in self.all_plans(code, passcode).items():
@@ -655,11 +676,20 @@ class Classroom:
                     rows.append(
                         {"team": name, "round": rnd, "segment": f"acquisition:{ch}", "care": money}
                     )
+        sheets = {
+            "leaderboard": self.leaderboard(code),
+            "results": self.results(code),
+            "plans": pd.DataFrame(rows),
+        }
         buf = io.BytesIO()
         with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-            self.leaderboard(code).to_excel(xl, sheet_name="leaderboard", index=False)
-            self.results(code).to_excel(xl, sheet_name="results", index=False)
-            pd.DataFrame(rows).to_excel(xl, sheet_name="plans", index=False)
+            for name, frame in sheets.items():
+                if lang is not None:
+                    names = {**column_names(lang), "segment": t("plan_page.segment", lang)}
+                    names |= {lv: t(f"lever.{lv}", lang) for lv in LEVERS}
+                    frame = frame.rename(columns=names)
+                    name = t(f"room.{name}", lang)
+                frame.to_excel(xl, sheet_name=name[:31], index=False)
         return buf.getvalue()
 
 
@@ -687,7 +717,7 @@ def _room(row) -> Room:
     return Room(
         id=row.id,
         code=row.code,
-        case=Case.model_validate_json(row.case_json),
+        case=_case(row.case_json),
         customers=row.customers,
         seed=row.seed,
         rounds=row.rounds,
@@ -709,7 +739,7 @@ def _check_room_plan(room: Room, plan: Plan) -> None:
         raise ClassroomError("wrong_segmentation", method=sq.method)
     issues = check_plan(plan, segment_names(sq.method, sq.params) or [], room.case)
     if issues:
-        raise ClassroomError("bad_plan", detail="; ".join(i.render("en") for i in issues)[:300])
+        raise ClassroomError("bad_plan", issues=issues)
 
 
 def _schedule(room: Room, by_round: dict[int, Plan], upto: int) -> list[Plan]:
@@ -722,11 +752,17 @@ def _schedule(room: Room, by_round: dict[int, Plan], upto: int) -> list[Plan]:
     return out
 
 
+@lru_cache(maxsize=32)
+def _case(case_json: str) -> Case:
+    """A room's case, parsed once per process (every page run asks for the room)."""
+    return Case.model_validate_json(case_json)
+
+
 @lru_cache(maxsize=4)
 def _population(case_json: str, customers: int, seed: int):
     from crmsim.population import generate
 
-    return generate(Case.model_validate_json(case_json), customers, seed=seed)
+    return generate(_case(case_json), customers, seed=seed)
 
 
 def _kpis_of(res, case: Case) -> dict:
@@ -742,7 +778,7 @@ def _team_kpis(
 ) -> dict:
     from crmsim.engine import simulate_rounds
 
-    case = Case.model_validate_json(case_json)
+    case = _case(case_json)
     pop = _population(case_json, customers, seed)
     played = [Plan.model_validate_json(p) for p in schedule]
     return _kpis_of(simulate_rounds(pop, case, played, round_months, seed, sample_size=0), case)
@@ -751,7 +787,7 @@ def _team_kpis(
 def _status_quo_kpis(
     case_json: str, customers: int, seed: int, round_months: int, rounds: int
 ) -> dict:
-    case = Case.model_validate_json(case_json)
+    case = _case(case_json)
     return _team_kpis(
         case_json,
         customers,

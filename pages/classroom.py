@@ -93,7 +93,7 @@ with instructor, room_ui.guard(lang):
         a, b = st.columns(2)
         a.download_button(
             t("room.download_xlsx", lang),
-            lambda: room_ui.store().export_xlsx(admin["code"], admin["passcode"]),
+            lambda: room_ui.store().export_xlsx(admin["code"], admin["passcode"], lang),
             file_name=f"crmlab_{admin['code']}.xlsx",
             key="room_xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

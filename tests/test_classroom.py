@@ -385,3 +385,28 @@ def test_a_newer_schema_is_refused(url, case):
         Classroom(url)
     assert info.value.key == "schema_newer"
     assert "99" in info.value.message("zh")
+
+
+def test_messages_and_workbook_speak_the_instructors_language(store, case):
+    code, pw = _room(store, case)
+    _, token = store.join(code, "A")
+    with pytest.raises(ClassroomError) as info:
+        store.submit(code, token, _plan(case, 50.0), 1)
+    assert "超过预算" in info.value.message("zh") and "above the budget" in str(info.value)
+    store.submit(code, token, case.status_quo, 1)
+    store.reveal(code, pw)
+    book = pd.read_excel(io.BytesIO(store.export_xlsx(code, pw, "zh")), sheet_name=None)
+    assert set(book) == {"排行榜", "结果", "方案"}
+    assert {"小组", "回合", "得分", "利润净现值"} <= set(book["结果"].columns)
+    assert "关怀回访" in book["方案"].columns
+
+
+def test_a_remembered_passcode_still_refuses_a_wrong_one(store, case):
+    code, pw = _room(store, case)
+    store.status(code, pw)  # remembered after the first check
+    store.status(code, pw)
+    with pytest.raises(ClassroomError):
+        store.status(code, pw + "x")
+    other, _ = _room(store, case)
+    with pytest.raises(ClassroomError):
+        store.status(other, pw)  # another room's hash: not remembered for this passcode

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from crmsim import charts, ui
 from crmsim.classroom import (
+    DEFAULT_WEIGHTS,
     SCORE_KPIS,
     Classroom,
     ClassroomError,
@@ -160,15 +161,9 @@ def create_form(lang: Lang) -> None:
         rounds = a.number_input(t("room.rounds", lang), 1, 12, 4, key="room_rounds")
         months = b.number_input(t("room.round_months", lang), 1, 24, 6, key="room_months")
         cols = st.columns(len(SCORE_KPIS))
-        defaults = {
-            "npv": 0.4,
-            "customer_equity_end": 0.3,
-            "retention_rate": 0.2,
-            "avg_satisfaction_end": 0.1,
-        }
         weights = {
             k: col.number_input(
-                t(f"room.w_{k}", lang), 0.0, 1.0, defaults[k], 0.05, key=f"room_w_{k}"
+                t(f"room.w_{k}", lang), 0.0, 1.0, DEFAULT_WEIGHTS[k], 0.05, key=f"room_w_{k}"
             )
             for col, k in zip(cols, SCORE_KPIS, strict=True)
         }
