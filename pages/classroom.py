@@ -48,12 +48,10 @@ with student, room_ui.guard(lang):
                 pick = st.selectbox(
                     t("room.round", lang), range(1, room.revealed_round + 1), key="room_plans_round"
                 )
+                segments = ui.status_quo_segmentation(case, pop)  # every room plan uses it
                 for name, other in room_ui.store().revealed_plans(room.code, pick).items():
                     st.text(name)
-                    st.dataframe(
-                        ui.plan_grid(other, ui.current_segmentation(case, pop), lang),
-                        hide_index=True,
-                    )
+                    st.dataframe(ui.plan_grid(other, segments, lang), hide_index=True)
         if st.button(t("room.leave", lang), key="room_leave"):
             room_ui.leave()
             st.rerun()

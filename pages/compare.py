@@ -6,7 +6,6 @@ import streamlit as st
 from crmsim import charts, ui
 from crmsim.i18n import t
 from crmsim.metrics import kpis
-from crmsim.segmentation import segment_for_case
 
 MAX_PLANS = 4
 FIGURES = ("retention_rate", "profit", "npv", "score", "avg_satisfaction_end", "recovery_rate")
@@ -28,13 +27,7 @@ if len(names) > MAX_PLANS:
 left, mid = st.columns(2)
 months = left.slider(t("sim.months", lang), 12, 60, min(case.months, 60), key="cmp_months")
 replicates = mid.slider(t("cmp.replicates", lang), 1, 5, 3, key="cmp_reps")
-segmentation = segment_for_case(
-    pop.customers,
-    case.status_quo.segmentation.method,
-    case.status_quo.segmentation.params,
-    case,
-    chosen["seed"],
-)
+segmentation = ui.status_quo_segmentation(case, pop)
 plans = {
     t(f"preset.{n}", lang): ui.chosen_plan(n, case, segmentation, pop.n).model_dump_json()
     for n in names

@@ -23,11 +23,7 @@ if upload is not None and st.session_state.get("cust_file") != upload.file_id:
         st.session_state["cust_uploaded"] = table
         st.session_state["cust_encoding"] = encoding
     except InputError as exc:  # what was loaded before stays
-        st.session_state["cust_error"] = (
-            t("cli.invalid_file", lang, source=exc.source)
-            + "\n\n"
-            + "\n".join(f"- {line}" for line in exc.report(lang).splitlines())
-        )
+        st.session_state["cust_error"] = ui.input_error_text(exc, lang)
     else:
         st.session_state.pop("cust_error", None)
 if st.session_state.get("cust_error"):

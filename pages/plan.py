@@ -93,8 +93,4 @@ if upload is not None and st.session_state.get("plan_uploaded") != upload.file_i
         ui.set_plan(loaded)
         st.rerun()
     except InputError as exc:
-        st.error(
-            t("cli.invalid_file", lang, source=exc.source)
-            + "\n\n"
-            + "\n".join(f"- {line}" for line in exc.report(lang).splitlines())
-        )
+        ui.show_input_error(exc, lang)

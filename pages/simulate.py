@@ -6,7 +6,6 @@ import streamlit as st
 from crmsim import charts, ui
 from crmsim.i18n import t
 from crmsim.metrics import cohort_table, kaplan_meier, kpis, run_story
-from crmsim.segmentation import segment_for_case
 
 lang = ui.bootstrap("simulate")
 st.title(t("sim.title", lang))
@@ -21,13 +20,7 @@ preset = left.selectbox(
     format_func=lambda p: t(f"preset.{p}", lang),
 )
 months = right.slider(t("sim.months", lang), 12, 60, min(case.months, 60), key="sim_months")
-segmentation = segment_for_case(
-    pop.customers,
-    case.status_quo.segmentation.method,
-    case.status_quo.segmentation.params,
-    case,
-    chosen["seed"],
-)
+segmentation = ui.status_quo_segmentation(case, pop)
 plan = ui.chosen_plan(preset, case, segmentation, pop.n)
 args = (chosen["case_id"], chosen["customers"], chosen["seed"], lang)
 

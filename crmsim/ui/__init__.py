@@ -24,7 +24,7 @@ from crmsim.cases import (
     load_case_bytes,
 )
 from crmsim.engine import SimResult, simulate
-from crmsim.errors import InputError
+from crmsim.errors import InputError, Issue
 from crmsim.i18n import LANGS, Lang, normalize_lang, t
 from crmsim.plans import LEVERS, PRESETS, Levers, Plan, SegmentationSpec, preset_plan
 from crmsim.population import Population, generate
@@ -159,9 +159,14 @@ def add_case(made: Case) -> str:
     return key
 
 
+@st.cache_resource(show_spinner=False)
+def _builtin_ids() -> tuple[str, ...]:
+    return tuple(builtin_case_ids())  # the folder is read once per process, not every rerun
+
+
 def case_ids() -> list[str]:
     """Built-in case ids, then the cases this session uploaded."""
-    return builtin_case_ids() + list(_session_uploads())
+    return [*_builtin_ids(), *_session_uploads()]
 
 
 def case_label(case_id: str, lang: Lang) -> str:
@@ -424,8 +429,13 @@ def current_segmentation(case_obj: Case, pop: Population) -> Segmentation:
             pop.customers, spec["method"], spec.get("params") or {}, case_obj, pop.seed
         )
     except InputError:
-        sq = case_obj.status_quo.segmentation
-        return segment_for_case(pop.customers, sq.method, sq.params, case_obj, pop.seed)
+        return status_quo_segmentation(case_obj, pop)
+
+
+def status_quo_segmentation(case_obj: Case, pop: Population) -> Segmentation:
+    """The case's own segmentation (the one its status quo, presets and classroom plans use)."""
+    sq = case_obj.status_quo.segmentation
+    return segment_for_case(pop.customers, sq.method, sq.params, case_obj, pop.seed)
 
 
 def _same_segmentation(plan: Plan, seg: Segmentation) -> bool:
@@ -681,11 +691,8 @@ def case_upload_panel(current: str, lang: Lang) -> None:
                 st.session_state["case_upload_outcome"] = outcome
         if outcome and upload is not None:
             if "issues" in outcome:
-                report = InputError(outcome["issues"]).report(lang)
-                st.error(
-                    t("cli.invalid_file", lang, source=t("home.your_case_file", lang))
-                    + "\n\n"
-                    + "\n".join(f"- {line}" for line in report.splitlines())
+                show_input_error(
+                    InputError(outcome["issues"], t("home.your_case_file", lang)), lang
                 )
                 st.info(t("home.case_kept", lang, title=case_label(current, lang)))
             elif outcome["key"] == current:
@@ -740,40 +747,55 @@ def transactions_file(lang: Lang) -> tuple[bytes, str] | None:
     return (raw, t("real.your_file", lang)) if raw else None
 
 
-def csv_header(raw: bytes, lang: Lang) -> list[str] | None:
-    """The header row of an uploaded CSV, or None after showing what is wrong."""
+@st.cache_data(max_entries=8, show_spinner=False)
+def _csv_header(raw: bytes) -> list[str]:
+    """The header row of a CSV (decoded once per file, not on every rerun)."""
     import csv
     import io
 
     from crmsim.customers_io import decode_upload
     from crmsim.transactions import MAX_BYTES
 
+    text, _ = decode_upload(raw, "", MAX_BYTES)
     try:
-        text, _ = decode_upload(raw, t("real.your_file", lang), MAX_BYTES)
         return [h.strip() for h in next(csv.reader(io.StringIO(text)))]
-    except (InputError, StopIteration, csv.Error) as exc:
-        show_input_error(
-            exc if isinstance(exc, InputError) else InputError([], t("real.your_file", lang)), lang
-        )
+    except (StopIteration, csv.Error):
+        raise InputError([Issue("", "empty_file")]) from None
+
+
+def csv_header(raw: bytes, lang: Lang) -> list[str] | None:
+    """The header row of an uploaded CSV, or None after showing what is wrong."""
+    try:
+        return _csv_header(raw)
+    except InputError as exc:
+        exc.source = t("real.your_file", lang)
+        show_input_error(exc, lang)
         return None
 
 
-def show_input_error(exc: InputError, lang: Lang) -> None:
-    """An input problem as a page message in the user's language (never a traceback)."""
+def input_error_text(exc: InputError, lang: Lang) -> str:
+    """An input problem as page text in the user's language: the file, then one line per
+    problem."""
     lines = exc.report(lang).splitlines() or [t("err.empty_file", lang)]
-    st.error(
+    return (
         t("cli.invalid_file", lang, source=exc.source)
         + "\n\n"
         + "\n".join(f"- {line}" for line in lines)
     )
 
 
+def show_input_error(exc: InputError, lang: Lang) -> None:
+    """An input problem as a page message (never a traceback)."""
+    st.error(input_error_text(exc, lang))
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
-def read_transactions_cached(raw: bytes, columns: tuple, drop_duplicates: bool, source: str):
-    """A checked purchase log (cached per file and column choice)."""
+def read_transactions_cached(raw: bytes, columns: tuple, drop_duplicates: bool, _source: str = ""):
+    """A checked purchase log (cached per file and column choice; the source name only labels
+    messages, so it is not part of the key and the fit below reuses this read)."""
     from crmsim.transactions import read_transactions
 
-    return read_transactions(raw, *columns, source=source, drop_duplicates=drop_duplicates)
+    return read_transactions(raw, *columns, source=_source, drop_duplicates=drop_duplicates)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -781,7 +803,7 @@ def analyse_cached(raw: bytes, columns: tuple, drop_duplicates: bool, cal_end, o
     """BG/NBD + Gamma-Gamma on a purchase log (cached per file and settings)."""
     from crmsim.transactions import analyse
 
-    tx = read_transactions_cached(raw, columns, drop_duplicates, "transactions")
+    tx = read_transactions_cached(raw, columns, drop_duplicates)
     return analyse(tx, cal_end, obs_end, unit)
 
 
