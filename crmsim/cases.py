@@ -35,6 +35,7 @@ EVENT_PARAMS: tuple[str, ...] = get_args(EventParam)
 # A model coefficient without a narrower documented range: wide, but finite, so a typo such as
 # h_loyalty = 2500 is reported instead of overflowing the hazard.
 Coef = Annotated[float, Field(ge=-50, le=50)]
+Share = Annotated[float, Field(ge=0, le=5)]  # a spend multiplier per lifecycle stage
 
 
 class _Strict(BaseModel):
@@ -137,8 +138,8 @@ class ModelParams(_Strict):
     cross_sell_annoy: Coef = 0.06
     q_fail: Coef = 0.25
     quality_noise: float = Field(0.05, ge=0, le=1)
-    fatigue: float = Field(0.02, ge=0)
-    fatigue_dose: float = Field(3.0, gt=0)
+    fatigue: float = Field(0.02, ge=0, le=50)
+    fatigue_dose: float = Field(3.0, gt=0, le=50)
     price_weight: Coef = 0.8
     rewards_value: Coef = 0.05
     ref_price_speed: float = Field(0.15, ge=0, le=1)
@@ -150,7 +151,7 @@ class ModelParams(_Strict):
     sat_intercept: Coef = 0.55
     sat_value: Coef = 0.9
     sat_disconfirm: Coef = 0.8
-    loss_aversion: float = Field(2.0, ge=1)
+    loss_aversion: float = Field(2.0, ge=1, le=50)
     sat_memory: float = Field(0.6, ge=0, le=1)
     recovery_lift: float = Field(0.08, ge=0, le=1)
     unresolved_mult: float = Field(0.6, ge=0, le=1)
@@ -165,7 +166,7 @@ class ModelParams(_Strict):
     grievance_unresolved: Coef = 1.0
     grievance_silent: Coef = 0.8
     grievance_resolved: Coef = 0.1
-    minor_severity: float = Field(0.5, ge=0)
+    minor_severity: float = Field(0.5, ge=0, le=50)
     h_loyalty: Coef = 2.5
     h_sat: Coef = 1.5
     h_grievance: Coef = 1.5
@@ -177,7 +178,7 @@ class ModelParams(_Strict):
     h_discount: Coef = 0.6
     h_deep_discount: Coef = 0.3
     deep_discount: float = Field(0.35, ge=0, le=1)
-    stage_spend: tuple[float, float, float, float] = (0.5, 0.85, 1.0, 0.6)
+    stage_spend: tuple[Share, Share, Share, Share] = (0.5, 0.85, 1.0, 0.6)
     sow_speed: float = Field(0.1, ge=0, le=1)
     sow_cross_sell: Coef = 0.25
     sow_kam: Coef = 0.15
@@ -192,7 +193,7 @@ class ModelParams(_Strict):
     recover_sat: Coef = 0.62
     recover_loyalty: Coef = 0.45
     referral_affection: float = Field(0.2, gt=0, le=1)
-    referral_max_mult: float = Field(3.0, ge=0)
+    referral_max_mult: float = Field(3.0, ge=0, le=50)
     equity_horizon: int = Field(36, ge=1, le=240)
 
 

@@ -59,16 +59,48 @@ def decode_upload(raw: bytes, source: str, max_bytes: int) -> tuple[str, str]:
     return text, encoding.replace("-sig", "")
 
 
+def csv_header(text: str, source: str, max_columns: int) -> list[str]:
+    """The (trimmed) header row of a decoded CSV, refusing an empty file or too many columns."""
+    try:
+        header = [h.strip() for h in next(csv.reader(io.StringIO(text)))]
+    except (csv.Error, StopIteration):
+        raise InputError([Issue("", "empty_file")], source) from None
+    if len(header) > max_columns:
+        raise InputError([Issue("", "too_many_columns", {"limit": max_columns})], source)
+    return header
+
+
+def csv_rows(
+    text: str,
+    source: str,
+    max_rows: int,
+    usecols: list[str] | None = None,
+    empty_key: str = "no_rows",
+    too_many_key: str = "too_many_rows",
+) -> pd.DataFrame:
+    """The rows of a decoded CSV as text columns (at most ``max_rows``; none is an error)."""
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            usecols=usecols,
+            nrows=max_rows + 1,
+            skipinitialspace=True,
+        )
+    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
+        raise InputError([Issue("", "bad_csv", {"detail": str(exc)[:200]})], source) from None
+    if df.empty:
+        raise InputError([Issue("", empty_key)], source)
+    if len(df) > max_rows:
+        raise InputError([Issue("", too_many_key, {"limit": f"{max_rows:,}"})], source)
+    return df
+
+
 def read_customers_csv(raw: bytes, source: str = "CSV") -> tuple[pd.DataFrame, str]:
     """Parse and check a customers CSV; returns the table and the encoding it was in."""
     text, encoding = decode_upload(raw, source, MAX_BYTES)
-    try:
-        header = next(csv.reader(io.StringIO(text)))
-    except (csv.Error, StopIteration):
-        raise InputError([Issue("", "empty_file")], source) from None
-    header = [h.strip() for h in header]
-    if len(header) > MAX_COLUMNS:
-        raise InputError([Issue("", "too_many_columns", {"limit": MAX_COLUMNS})], source)
+    header = csv_header(text, source, MAX_COLUMNS)
     issues = [Issue(col, "column_missing") for col in REQUIRED if col not in header]
     unknown = [h for h in header if h not in KNOWN]
     if unknown:
@@ -77,21 +109,8 @@ def read_customers_csv(raw: bytes, source: str = "CSV") -> tuple[pd.DataFrame, s
         issues.append(Issue("", "column_duplicate"))
     if issues:
         raise InputError(issues, source)
-    try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            nrows=MAX_ROWS + 1,
-            skipinitialspace=True,
-        )
-    except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError([Issue("", "bad_csv", {"detail": str(exc)[:200]})], source) from None
+    df = csv_rows(text, source, MAX_ROWS)
     df.columns = header
-    if df.empty:
-        raise InputError([Issue("", "no_rows")], source)
-    if len(df) > MAX_ROWS:
-        raise InputError([Issue("", "too_many_rows", {"limit": f"{MAX_ROWS:,}"})], source)
     return _typed(df, source), encoding
 
 

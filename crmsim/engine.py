@@ -367,7 +367,7 @@ class _Run:
         if np.array_equal(cp.levers, self.cp.levers) and np.array_equal(
             cp.acquisition, self.cp.acquisition
         ):
-            return  # the same plan again: nothing changes
+            return  # the same plan again: nothing to book or recompute
         if self.booked is None:
             self.booked = (np.zeros(self.N), np.zeros(self.N))
         self.booked[0][:] += self.spend * self.revenue_factor
@@ -381,8 +381,9 @@ class _Run:
 
     def revenue_margin(self, idx: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
         """Revenue and margin of customers ``idx`` over the run so far (all rounds)."""
-        revenue = self.spend[idx] * self.revenue_factor[idx]
-        margin = self.spend[idx] * self.margin_factor[idx]
+        spend = self.spend[idx].astype(np.float64)  # one dtype whether or not plans changed
+        revenue = spend * self.revenue_factor[idx]
+        margin = spend * self.margin_factor[idx]
         if self.booked is not None:
             revenue = revenue + self.booked[0][idx]
             margin = margin + self.booked[1][idx]

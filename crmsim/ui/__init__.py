@@ -24,7 +24,7 @@ from crmsim.cases import (
     load_case_bytes,
 )
 from crmsim.engine import SimResult, simulate
-from crmsim.errors import InputError, Issue
+from crmsim.errors import InputError
 from crmsim.i18n import LANGS, Lang, normalize_lang, t
 from crmsim.plans import LEVERS, PRESETS, Levers, Plan, SegmentationSpec, preset_plan
 from crmsim.population import Population, generate
@@ -749,18 +749,11 @@ def transactions_file(lang: Lang) -> tuple[bytes, str] | None:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _csv_header(raw: bytes) -> list[str]:
-    """The header row of a CSV (decoded once per file, not on every rerun)."""
-    import csv
-    import io
+    """The header row of a purchase log (decoded once per file, not on every rerun)."""
+    from crmsim.customers_io import csv_header, decode_upload
+    from crmsim.transactions import MAX_BYTES, MAX_COLUMNS
 
-    from crmsim.customers_io import decode_upload
-    from crmsim.transactions import MAX_BYTES
-
-    text, _ = decode_upload(raw, "", MAX_BYTES)
-    try:
-        return [h.strip() for h in next(csv.reader(io.StringIO(text)))]
-    except (StopIteration, csv.Error):
-        raise InputError([Issue("", "empty_file")]) from None
+    return csv_header(decode_upload(raw, "", MAX_BYTES)[0], "", MAX_COLUMNS)
 
 
 def csv_header(raw: bytes, lang: Lang) -> list[str] | None:
