@@ -1,4 +1,5 @@
-"""A Streamlit server for the benchmarks: started on a free port, waited for, stopped."""
+"""A Streamlit server for the benchmarks and the browser test: started on a free port,
+waited for, stopped."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def app_server(env: dict[str, str] | None = None):
             str(ROOT / "app.py"),
             "--server.port",
             str(port),
+            "--server.address",
+            "127.0.0.1",
             "--server.headless",
             "true",
         ],
@@ -47,6 +50,8 @@ def app_server(env: dict[str, str] | None = None):
                 break
             except OSError:
                 time.sleep(0.5)
+        else:
+            raise RuntimeError("the Streamlit server did not start")
         yield port, server
     finally:
         server.terminate()
