@@ -166,7 +166,10 @@ base_id = st.selectbox(
     key="real_like_base",
 )
 if st.button(t("real.like_button", lang), key="real_like"):
-    made = population_like(summary, bg, unit, ui.case(base_id), name=source[:40])
+    # the example is named by its file; an upload by a digest of its data, not by a label
+    # in the language the button happened to be clicked in
+    label = source if st.session_state.get("real_source") == "example" else ""
+    made = population_like(summary, bg, unit, ui.case(base_id), name=label[:40])
     n = int(np.clip(len(summary), 100, 100_000))
     ui.choose_case(ui.add_case(made), n)
     st.session_state["real_like_done"] = made.title.get(lang)
