@@ -23,11 +23,13 @@ if upload is not None and st.session_state.get("cust_file") != upload.file_id:
         st.session_state["cust_uploaded"] = table
         st.session_state["cust_encoding"] = encoding
     except InputError as exc:  # what was loaded before stays
-        st.session_state["cust_error"] = ui.input_error_text(exc, lang)
+        st.session_state["cust_error"] = exc  # shown below in the language of each rerun
     else:
         st.session_state.pop("cust_error", None)
 if st.session_state.get("cust_error"):
-    st.error(st.session_state["cust_error"])
+    problem = st.session_state["cust_error"]
+    problem.source = t("cust.your_file", lang)
+    ui.show_input_error(problem, lang)
 
 sources = ["generated", "uploaded"] if "cust_uploaded" in st.session_state else ["generated"]
 source = st.radio(

@@ -431,3 +431,12 @@ def test_glossary_lists_both_languages_links_lessons_and_searches(lang):
     at.text_input(key="glossary_search").input("MAN").run()
     shown = " ".join(m.value for m in at.markdown)
     assert "MAN" in shown and "考察期" not in shown
+
+
+def test_a_bad_customers_file_is_explained_again_in_the_new_language():
+    at = _page("customers", "zh")
+    at.file_uploader(key="cust_upload").upload("bad.csv", b"name\nA\n", "text/csv").run()
+    assert "customer_id" in at.error[0].value and "缺少" in at.error[0].value
+    at.radio(key="lang_radio").set_value("en").run()
+    assert not at.exception
+    assert "this column is missing" in at.error[0].value
