@@ -9,6 +9,8 @@ common random numbers across plans.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 BLOCK = 32_768  # customer slots per random block; part of the model's definition
@@ -29,6 +31,9 @@ def stream(seed: int, *key: int) -> np.random.Generator:
 
 
 _MASK = (1 << 64) - 1
+_MANTISSAS = np.uint64(0x007FFFFF007FFFFF)  # 23 mantissa bits of each 32-bit half
+_ONES = np.uint64(0x3F8000003F800000)  # exponent of 1.0f in each half
+_BIG_ENDIAN = sys.byteorder == "big"
 
 
 def _splitmix64(x: int) -> int:
@@ -36,6 +41,14 @@ def _splitmix64(x: int) -> int:
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
     return x ^ (x >> 31)
+
+
+def _mix(key: tuple[int, int], parts: tuple[int, ...]) -> tuple[int, int]:
+    a, b = key
+    for p in parts:
+        a = _splitmix64(a ^ (p & _MASK))
+        b = _splitmix64(b + a)
+    return a, b
 
 
 class MonthlyStreams:
@@ -50,13 +63,10 @@ class MonthlyStreams:
         key = np.random.SeedSequence(seed, spawn_key=(MONTHLY,)).generate_state(2, np.uint64)
         self.key = (int(key[0]), int(key[1]))
         self.bitgen = np.random.PCG64(0)
-        self.gen = np.random.Generator(self.bitgen)
 
-    def _state(self, *parts: int) -> dict:
-        a, b = self.key
-        for p in parts:
-            a = _splitmix64(a ^ (p & _MASK))
-            b = _splitmix64(b + a)
+    def _state(self, *parts: int, start: tuple[int, int] | None = None) -> dict:
+        """PCG64 state of the stream named by ``parts`` (mixed after ``start``, if given)."""
+        a, b = _mix(start or self.key, parts)
         hi, lo = _splitmix64(a + 1), _splitmix64(b + 2)
         inc = ((_splitmix64(a ^ b) << 64) | _splitmix64(b ^ 0xA5A5)) | 1
         return {
@@ -68,9 +78,23 @@ class MonthlyStreams:
 
     def uniforms(self, phase: int, month: int, n: int, rows: int = N_MONTHLY) -> np.ndarray:
         """(rows, n) float32 uniforms of slots 0..n−1 in one month: slot ``i`` gets the
-        ``i``-th number of each purpose's stream, whatever ``n`` or ``rows`` are."""
+        ``i``-th number of each purpose's stream, whatever ``n`` or ``rows`` are.
+
+        Each 64-bit word of a stream gives two uniforms on the grid k·2⁻²³ (slots 2j and
+        2j + 1 take the top 23 bits of the low and high 32-bit halves of word j), written
+        straight into the bit pattern of a float in [1, 2): half the generator calls of one
+        float32 per word, and no integer-to-float conversion."""
         out = np.empty((rows, n), np.float32)
+        words = (n + 1) // 2
+        month_key = _mix(self.key, (phase, month))  # shared by the month's streams
         for k in range(rows):
-            self.bitgen.state = self._state(phase, month, k)
-            self.gen.random(n, dtype=np.float32, out=out[k])
+            self.bitgen.state = self._state(k, start=month_key)
+            w = self.bitgen.random_raw(words)
+            np.right_shift(w, 9, out=w)
+            np.bitwise_and(w, _MANTISSAS, out=w)
+            np.bitwise_or(w, _ONES, out=w)
+            halves = w.view(np.float32)
+            if _BIG_ENDIAN:  # slot 2j takes the word's low half on every machine
+                halves = halves.reshape(-1, 2)[:, ::-1].ravel()
+            np.subtract(halves[:n], np.float32(1), out=out[k])
         return out
