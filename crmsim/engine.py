@@ -52,7 +52,9 @@ HAZARD_TERMS = (
 )
 SAMPLE_SIZE = 2000
 PROSPECT_BLOCK = 4096
+PROSPECT_CACHE = 128  # blocks (≈ 0.3 MB each): a 1M-customer run's prospects fit
 SAT_BINS = 20
+AFFECTION_BIN, DEFECTION_BIN = 17, 10  # 0.85 and 0.5 on the satisfaction histogram
 NEW_SATISFACTION, NEW_LOYALTY = 0.70, 0.30  # a new relationship: neutral, not yet loyal
 MAN_WALLET, MAN_LOGIT = 0.35, 1.0  # prospects failing MAN: smaller wallets, frailer
 OUTCOME_NONE, OUTCOME_RESOLVED, OUTCOME_UNRESOLVED, OUTCOME_SILENT = 0, 1, 2, 3
@@ -281,7 +283,12 @@ class _Run:
         self.h, self.st = hidden, state
         self.seg = seg.astype(np.intp)
         self.seg8 = seg.astype(np.int8)  # np.take with a narrow index is the fastest gather
-        self.seg6 = self.seg * 6  # + stage (0–5): the aggregation column
+        # (segment, stage) aggregation columns and their (start, end, satisfaction bin) cells,
+        # in the narrowest integer type that holds them: mixed-type arithmetic is slow.
+        n_cols = len(cp.segments) * 6
+        self.key_type = np.int8 if n_cols <= 127 else np.int16
+        self.cell_type = np.int16 if n_cols * 6 * (SAT_BINS + 1) <= 32767 else np.int32
+        self.seg6 = (seg * 6).astype(self.key_type)  # + stage (0–5): the aggregation column
         self.seed, self.months, self.phase, self.history = seed, months, phase, history
         self.entry, self.order, self.n0, self.man_u = entry, order, n_initial, man_u
         self.next_slot = n_initial
@@ -292,12 +299,22 @@ class _Run:
         n = self.N
         self.stage_spend = _stage_spend(case)
         self.stage_hazard = _stage_hazard(case)
+        # Complaint outcome effects by code (resolved 1, unresolved 2, silent 3), and grievance
+        # by code × 2 + major.
+        self.outcome_mult = np.array([1, 1, mp.unresolved_mult, mp.silent_mult], F32)
+        g_out = (0.0, mp.grievance_resolved, mp.grievance_unresolved, mp.grievance_silent)
+        self.outcome_grievance = np.array(
+            [F32(sev) * F32(g) for g in g_out for sev in (mp.minor_severity, 1.0)], F32
+        )
         self.log_tenure = (mp.h_tenure * np.log1p(np.arange(MAX_TENURE + 2))).astype(F32)
         # Static parts of linear terms, folded once per run.
         hidden["sow_base"] = hidden["sow0"] - F32(0.5 * mp.sow_loyalty)
         hidden["logit_base"] = hidden["logit_theta"] + F32(0.5 * mp.h_loyalty + 0.6 * mp.h_sat)
         self.stars = np.flatnonzero(hidden["growth"] != 1)
         self.r_care = np.zeros(n, F32)
+        width = min(n, rngs.BLOCK)
+        self.zeros, self.ones = np.zeros(width, F32), np.ones(width, F32)
+        self.sow_floor = np.full(width, 0.02, F32)
         self.covered = np.zeros(n, bool)
         self.spend = np.zeros(n, F32)
         self.month_spend = np.zeros(n, F32)
@@ -343,6 +360,7 @@ class _Run:
             (self.h["beta"][L_RW] * g_rw[segi]).astype(F32) if (lev[:, L_RW] > 0).any() else None
         )
         rw = lev[:, L_RW]
+        self.any_x = bool((lev[:, L_X] > 0).any())
         self.revenue_factor = (1 - disc).astype(F32)[segi]
         self.margin_factor = (case.population.margin_rate - disc - rw * (1 - disc)).astype(F32)[
             segi
@@ -430,17 +448,20 @@ class _Run:
         room = self.N - self.next_slot
         if got.sum() > room:  # capacity is sized from the budget; this is only a guard
             got = np.floor(got * room / got.sum()).astype(np.int64)
-        h = self.h
-        for ci, k in enumerate(got):
-            if not k:
-                continue
-            sl = slice(self.next_slot, self.next_slot + int(k))
-            self.next_slot += int(k)
-            bad = self.man_u[sl.start - self.n0 : sl.stop - self.n0] >= acq[CHANNELS[ci]].man
+        total = int(got.sum())
+        if not total:
+            return got
+        # Channels fill consecutive slots in channel order; each slot meets its channel's MAN bar.
+        sl = slice(self.next_slot, self.next_slot + total)
+        self.next_slot += total
+        man = np.repeat([acq[ch].man if ch in acq else 1.0 for ch in CHANNELS], got)
+        bad = self.man_u[sl.start - self.n0 : sl.stop - self.n0] >= man
+        if bad.any():
+            h = self.h
             h["wallet"][sl] *= np.where(bad, F32(MAN_WALLET), F32(1))
             h["logit_theta"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
             h["logit_base"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
-            self.activate(sl, t)
+        self.activate(sl, t)
         return got
 
     def _coverage(self, active: np.ndarray, capacity: np.ndarray) -> None:
@@ -454,35 +475,44 @@ class _Run:
         self.covered[self.order] = act_sorted & (rank <= capacity[seg_sorted])
 
     def _segment_month(self, n_seg: np.ndarray, mods: dict) -> _SegMonth:
-        mp, costs, lev = self.mp, self.case.costs, self.cp.levers
-        safe = np.maximum(n_seg, 1.0)
-        u_care = lev[:, L_CARE] / safe / costs.care
-        u_x = lev[:, L_X] / safe / costs.cross_sell
-        fatigue = mp.fatigue * (
-            np.maximum(u_care - mp.fatigue_dose, 0) ** 2 + np.maximum(u_x - mp.fatigue_dose, 0) ** 2
-        )
-        capacity = lev[:, L_KAM] * 2 * costs.kam_accounts * mods["kam_capacity"]
-        if (capacity > 0).any():
-            self._coverage(self.st["stage"] < CHURNED, capacity)
+        """Doses and responses per segment, in plain floats: a handful of segments is too few
+        for array operations to pay for their call overhead."""
+        mp, costs = self.mp, self.case.costs
+        kam_cap = mods["kam_capacity"]
+        g_care, g_x, hill, fatigue, capacity = [], [], [], [], []
+        for n, (care, _rec, x, kam, _rw, _disc) in zip(
+            n_seg.tolist(), self.cp.levers.tolist(), strict=True
+        ):
+            u_care = care / max(n, 1.0) / costs.care
+            u_x = x / max(n, 1.0) / costs.cross_sell
+            g_care.append(1 - math.exp(-u_care))
+            g_x.append(1 - math.exp(-u_x))
+            fatigue.append(
+                mp.fatigue
+                * (max(u_care - mp.fatigue_dose, 0) ** 2 + max(u_x - mp.fatigue_dose, 0) ** 2)
+            )
+            cap = kam * 2 * costs.kam_accounts * kam_cap
+            capacity.append(cap)
+            covered = min(n, math.floor(cap))
+            u_kam = kam * costs.kam_accounts * kam_cap / covered if covered > 0 else 0.0
+            hill.append(u_kam**2 / (1 + u_kam**2))
+        if any(c > 0 for c in capacity):
+            self._coverage(self.st["stage"] < CHURNED, np.array(capacity))
+            any_kam = bool(self.covered.any())
         else:
             self.covered[:] = False
-        covered = np.minimum(n_seg, np.floor(capacity))
-        u_kam = np.where(
-            covered > 0,
-            lev[:, L_KAM] * costs.kam_accounts * mods["kam_capacity"] / np.maximum(covered, 1.0),
-            0.0,
-        )
+            any_kam = False
         noise_lo = mp.quality_noise * math.sqrt(3.0)
         return _SegMonth(
             n=n_seg,
-            g_care=(1 - np.exp(-u_care)).astype(F32),
-            g_x=(1 - np.exp(-u_x)).astype(F32),
-            hill=(u_kam**2 / (1 + u_kam**2)).astype(F32),
+            g_care=np.array(g_care, F32),
+            g_x=np.array(g_x, F32),
+            hill=np.array(hill, F32),
             q0=F32(mp.quality_base + mods["quality_shift"] - noise_lo),
-            fatigue=fatigue.astype(F32),
-            any_fatigue=bool((fatigue > 0).any()),
-            any_x=bool((lev[:, L_X] > 0).any()),
-            any_kam=bool(self.covered.any()),
+            fatigue=np.array(fatigue, F32),
+            any_fatigue=any(f > 0 for f in fatigue),
+            any_x=self.any_x,
+            any_kam=any_kam,
         )
 
     # -- the month ----------------------------------------------------------------------
@@ -613,21 +643,23 @@ class _Run:
         if self.r_rw_i is not None:
             r_rw = self.r_rw_i[sl]
             v += F32(mp.rewards_value) * r_rw
-        # 4. Satisfaction: expectation–disconfirmation, losses weigh double.
+        # 4. Satisfaction: expectation–disconfirmation, losses weigh λ times gains:
+        # c·dis + c(λ − 1)·min(dis, 0) = cλ·dis − c(λ − 1)·max(dis, 0).
+        zero, one = self.zeros[:n], self.ones[:n]  # array bounds: a scalar bound is 3× slower
         dis = v - E
-        s_new = (
-            F32(mp.sat_intercept - 0.6 * mp.sat_value)
-            + F32(mp.sat_value) * v
-            + F32(mp.sat_disconfirm) * dis
-        )
-        s_new += F32(mp.sat_disconfirm * (mp.loss_aversion - 1)) * np.minimum(dis, F32(0))
-        np.clip(s_new, 0, 1, out=s_new)
+        gain = np.maximum(dis, zero)
+        s_new = v * F32(mp.sat_value)
+        s_new += F32(mp.sat_intercept - 0.6 * mp.sat_value)
+        s_new += dis * F32(mp.sat_disconfirm * mp.loss_aversion)
+        s_new -= gain * F32(mp.sat_disconfirm * (mp.loss_aversion - 1))
+        np.maximum(s_new, zero, out=s_new)
+        np.minimum(s_new, one, out=s_new)
         s_new *= F32(1 - mp.sat_memory)
         S *= F32(mp.sat_memory)
         S += s_new  # S is the state itself: updated in place
         # 5. Expectations ratchet up fast, down slowly: delight decays into a must-be.
-        E += F32(mp.expect_down) * dis
-        E += F32(mp.expect_up - mp.expect_down) * np.maximum(dis, F32(0))
+        E += dis * F32(mp.expect_down)
+        E += gain * F32(mp.expect_up - mp.expect_down)
         # 3. Complaint outcomes (sparse) and 7. grievance.
         G *= F32(mp.grievance_decay)
         outcomes = None
@@ -650,7 +682,8 @@ class _Run:
             target += F32(mp.sow_cross_sell) * r_x
         if r_kam is not None:
             target += F32(mp.sow_kam) * r_kam
-        np.clip(target, F32(0.02), F32(1), out=target)
+        np.maximum(target, self.sow_floor[:n], out=target)
+        np.minimum(target, one, out=target)
         sow = st["sow"][sl]
         target -= sow
         sow += F32(mp.sow_speed) * target
@@ -694,6 +727,7 @@ class _Run:
             hz *= buy  # dropout happens after a purchase
         uc = u[rngs.U_CHURN, :n]
         churn = (uc < hz) & active if not self.history else np.zeros(n, bool)
+        left = np.flatnonzero(churn)
         bought = st["bought"][sl]
         if buy is not None:
             bought |= buy
@@ -704,7 +738,7 @@ class _Run:
         # 10. Stages, each move after a minimum dwell.
         dwell = st["dwell"][sl]
         new = self._next_stage(stage, active, dwell, tenure, bought, S, L, expected, sl)
-        new[churn] = CHURNED
+        new[left] = CHURNED
         st["spend_mean"][sl] += F32(2 / 7) * (expected - st["spend_mean"][sl])
         tenure += active
         dwell += active
@@ -727,112 +761,107 @@ class _Run:
         if self.history:
             self.last_buy[sl][buy] = t
             self.buys[sl] += buy
-        left = np.flatnonzero(churn)
         if left.size:
             self.churn_month[sl][left] = t
             self.exit_sat[sl][left] = S[left]
         if self.sample_idx.size:
             self._capture(sl, left, outcomes, fl, L, S, G, r_kam, stage, tenure, d, mods)
-        return self._partials(sl, stage, new, changed, left, spend, S, L, outcomes)
+        return self._partials(sl, stage, new, left, spend, S, L, outcomes)
 
     def _complaints(self, sl, seg, fl, fa: _Failures, sp: _SegMonth, s_new, G) -> dict:
-        """Resolve complaints with the segment's budget per complaint; update S and grievance."""
+        """Resolve complaints with the segment's budget per complaint; update S and grievance.
+
+        Outcomes are coded (resolved 1, unresolved 2, silent 3) so their effects are table
+        look-ups rather than nested selections."""
         mp, st, h = self.mp, self.st, self.h
         segf = seg[fl]
         p_ok = F32(mp.recovery_floor) + F32(mp.recovery_gain) * (
             1 - np.exp(-h["beta"][L_REC, sl][fl] * sp.b_rel[segf])
         )
-        comp = fa.complain
-        resolved = comp & (fa.u_resolve < p_ok)
-        fast = resolved & (fa.u_resolve < p_ok * sp.fast[segf])
-        unresolved = comp & ~resolved
-        silent = ~comp
+        comp, ur = fa.complain, fa.u_resolve
+        resolved = comp & (ur < p_ok)
+        code = np.int8(OUTCOME_SILENT) - comp - resolved  # silent 3, unresolved 2, resolved 1
+        fast = resolved & (ur < p_ok * sp.fast[segf])
         complaints = st["complaints"][sl]
         paradox = fast & ~fa.major & (complaints[fl] == 0)
         s = s_new[fl]
         s = np.where(paradox, np.minimum(s + F32(mp.recovery_lift), F32(1)), s)
-        s *= np.where(
-            unresolved, F32(mp.unresolved_mult), np.where(silent, F32(mp.silent_mult), F32(1))
-        )
+        s *= self.outcome_mult[code]
         s_new[fl] = s
-        sev = np.where(fa.major, F32(1), F32(mp.minor_severity))
-        G[fl] += sev * np.where(
-            unresolved,
-            F32(mp.grievance_unresolved),
-            np.where(silent, F32(mp.grievance_silent), F32(mp.grievance_resolved)),
-        )
+        G[fl] += self.outcome_grievance[code * 2 + fa.major]
         complaints[fl[comp]] += 1
-        code = np.where(
-            resolved, OUTCOME_RESOLVED, np.where(unresolved, OUTCOME_UNRESOLVED, OUTCOME_SILENT)
-        ).astype(np.int8)
-        return {
-            "seg": segf,
-            "complain": comp,
-            "resolved": resolved,
-            "unresolved": unresolved,
-            "silent": silent,
-            "code": code,
-        }
+        return {"seg": segf, "code": code}
 
     def _next_stage(self, stage, active, dwell, tenure, bought, S, L, expected, sl) -> np.ndarray:
-        """Lifecycle moves 考察→形成→稳定, 形成/稳定→退化, 退化→形成 (DESIGN §3.3 step 10)."""
-        mp, st = self.mp, self.st
-        can = active & (dwell >= mp.min_dwell)
-        new = stage.copy()
+        """Lifecycle moves 考察→形成→稳定, 形成/稳定→退化, 退化→形成 (DESIGN §3.3 step 10).
+
+        Each customer's conditions are the bits of one index into ``STAGE_TABLE``:
+        may move (dwell done) · stage · back · low · up · ripe (multiplied in: uint8 shifts
+        are slower)."""
+        mp = self.mp
+        u8 = np.uint8
+        can = dwell >= mp.min_dwell
+        can &= active
+        idx = can.view(u8) * u8(8)
+        idx += stage.view(u8)
+        back = F32(mp.recover_sat) < S
+        back &= F32(mp.recover_loyalty) < L
+        idx *= u8(2)
+        idx += back.view(u8)
         low = (F32(mp.decline_sat) > S) | (F32(mp.decline_loyalty) > L)
-        low |= expected < F32(mp.decline_spend) * st["spend_mean"][sl]
-        ripe = can & (stage == EXPLORE) & bought & (tenure + 1 >= mp.explore_months)
-        new[ripe] = FORM
-        up = can & (stage == FORM) & (F32(mp.stable_loyalty) < L) & (F32(mp.stable_sat) < S)
-        new[up] = STABLE
-        down = can & ((stage == FORM) | (stage == STABLE)) & low
-        new[down] = DECLINE
-        back = can & (stage == DECLINE) & (F32(mp.recover_sat) < S) & (F32(mp.recover_loyalty) < L)
-        new[back] = FORM
-        return new
+        low |= expected < F32(mp.decline_spend) * self.st["spend_mean"][sl]
+        idx *= u8(2)
+        idx += low.view(u8)
+        up = F32(mp.stable_loyalty) < L
+        up &= F32(mp.stable_sat) < S
+        idx *= u8(2)
+        idx += up.view(u8)
+        ripe = tenure >= mp.explore_months - 1  # this month completes the exploration
+        ripe &= bought
+        idx *= u8(2)
+        idx += ripe.view(u8)
+        return np.take(STAGE_TABLE, idx)
 
-    def _transitions(self, stage, new, changed, count) -> np.ndarray:
-        """Stage-to-stage counts (6 × 6, flattened) from the sparse list of movers."""
-        by_stage = count.reshape(self.S, 6).sum(axis=0)
-        from_ = stage[changed].astype(np.intp)
-        moves = np.bincount(from_ * 6 + new[changed], minlength=36).astype(np.float64)
-        stay = by_stage - np.bincount(from_, minlength=6)
-        moves[np.arange(6) * 7] += stay
-        return moves
+    def _partials(self, sl, stage, new, left, spend, S, L, oc) -> dict:
+        """Sums of one block: by (segment, stage at start) columns, plus month totals.
 
-    def _partials(self, sl, stage, new, changed, left, spend, S, L, oc) -> dict:
-        """Sums of one block: by (segment, stage at start) columns, plus month totals."""
-        cols = self.S * 6
+        One count over (segment, stage at start, stage at end, satisfaction bin) cells gives
+        head counts, leavers, stage transitions and the histogram of those still active."""
+        n_seg, bins = self.S, SAT_BINS + 1
+        cols = n_seg * 6
         key = self.seg6[sl] + stage
+        cell = (S * F32(SAT_BINS)).astype(self.cell_type)  # S ∈ [0, 1] for every slot
+        cell += (key.astype(self.cell_type) * 6 + new) * bins
+        flow = np.bincount(cell, minlength=cols * 6 * bins).reshape(n_seg, 6, 6, bins)
+        moves = flow.sum(axis=3)  # segment × start × end
         gone = key[left]
-        spent = np.bincount(key, spend, minlength=cols)
-        # One bincount gives head counts by (segment, stage) and the satisfaction histogram.
-        bins = (S * F32(SAT_BINS)).astype(np.intp)  # S ∈ [0, 1] for every slot
-        by_bin = np.bincount(key * (SAT_BINS + 1) + bins, minlength=cols * (SAT_BINS + 1))
-        by_bin = by_bin.reshape(self.S, 6, SAT_BINS + 1)
-        count = by_bin.sum(axis=2).ravel()
-        hist = by_bin[:, :4, :].sum(axis=(0, 1)) - np.bincount(bins[left], minlength=SAT_BINS + 1)
+        hist = flow[:, :4, :4, :].sum(axis=(0, 1, 2))
         hist[SAT_BINS - 1] += hist[SAT_BINS]  # S == 1 belongs to the top bin
         out = {
-            "count": count,
-            "spend": spent,
+            "count": moves.sum(axis=2).ravel(),
+            "spend": np.bincount(key, spend, minlength=cols),
             "sat": np.bincount(key, S, minlength=cols) - np.bincount(gone, S[left], minlength=cols),
             "loy": np.bincount(key, L, minlength=cols) - np.bincount(gone, L[left], minlength=cols),
-            "churned": np.bincount(gone, minlength=cols),
-            "transitions": self._transitions(stage, new, changed, count),
+            "churned": moves[:, :, CHURNED].ravel(),
+            "transitions": moves.sum(axis=0).ravel(),
+            "alive_total": float(moves[:, :4, :4].sum()),
+            # zones of the satisfaction–loyalty curve: affection S ≥ 0.85, defection S < 0.5
+            "affection": float(hist[AFFECTION_BIN:SAT_BINS].sum()),
+            "defection": float(hist[:DEFECTION_BIN].sum()),
+            "sat_hist": hist[:SAT_BINS],
         }
-        alive = new < CHURNED
-        out["alive_total"] = float(count.reshape(self.S, 6)[:, :4].sum() - left.size)
-        out["affection"] = float(np.count_nonzero((S > F32(0.85)) & alive))
-        out["defection"] = float(np.count_nonzero((S < F32(0.5)) & alive))
-        out["sat_hist"] = hist[:SAT_BINS]
-        for k in ("complain", "resolved", "unresolved", "silent"):
-            out[k] = (
-                np.bincount(oc["seg"][oc[k]], minlength=self.S)
-                if oc is not None
-                else np.zeros(self.S)
-            )
-        out["failures"] = float(oc["seg"].size) if oc is not None else 0.0
+        if oc is not None:
+            by_code = np.bincount(oc["seg"] * 4 + oc["code"], minlength=n_seg * 4)
+            by_code = by_code.reshape(n_seg, 4)
+            out["resolved"] = by_code[:, OUTCOME_RESOLVED]
+            out["unresolved"] = by_code[:, OUTCOME_UNRESOLVED]
+            out["silent"] = by_code[:, OUTCOME_SILENT]
+            out["complain"] = out["resolved"] + out["unresolved"]
+            out["failures"] = float(oc["seg"].size)
+        else:
+            for k in ("complain", "resolved", "unresolved", "silent"):
+                out[k] = np.zeros(n_seg, np.int64)
+            out["failures"] = 0.0
         return out
 
     # -- records -------------------------------------------------------------------------
@@ -926,6 +955,28 @@ class _Run:
         self.sample_code[:] = 0
 
 
+def _stage_table() -> np.ndarray:
+    """Next stage by index may-move << 7 | stage << 4 | back << 3 | low << 2 | up << 1 | ripe."""
+    table = np.zeros((2, 8, 16), np.int8)
+    for stage in range(8):
+        for flags in range(16):
+            ripe, up, low, back = (bool(flags >> b & 1) for b in range(4))
+            table[0, stage, flags] = new = stage
+            if stage == EXPLORE and ripe:
+                new = FORM
+            elif stage == FORM:
+                new = DECLINE if low else STABLE if up else FORM
+            elif stage == STABLE and low:
+                new = DECLINE
+            elif stage == DECLINE and back:
+                new = FORM
+            table[1, stage, flags] = new
+    return table.ravel()
+
+
+STAGE_TABLE = _stage_table()
+
+
 def _empty_parts(n_seg: int) -> dict:
     cols = n_seg * 6
     out = {
@@ -963,7 +1014,7 @@ def prospect_traits(case: Case, seed: int, count: int) -> tuple[dict, np.ndarray
     return traits, np.concatenate([p[1] for p in blocks])[:count]
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=PROSPECT_CACHE)
 def _prospect_block(spec_json: str, seed: int, block: int) -> tuple[dict, np.ndarray]:
     """One block of prospect traits (read-only; callers concatenate, which copies)."""
     from crmsim.cases import PopulationSpec

@@ -379,7 +379,7 @@ class ReferenceRun:
                 tot["alive"] += 1
                 tot["sat"] += c.S
                 tot["loy"] += c.L
-                tot["affection"] += c.S > 0.85
+                tot["affection"] += c.S >= 0.85  # the top three bins of the histogram
         for c in active:
             if c.stage < CHURNED and c.growth != 1:
                 c.wallet *= c.growth
