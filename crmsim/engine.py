@@ -338,7 +338,9 @@ class _Run:
         self.sat_hist = np.zeros((months, SAT_BINS), np.int64)
         self.cohorts = np.zeros((months + 1, months + 1), np.int64)
         self.cohorts[0, 0] = int((state["stage"][:n_initial] < CHURNED).sum())
-        self.acq_carry = np.zeros(len(CHANNELS))
+        self.acq_carry = [0.0] * len(CHANNELS)
+        if not history and self.N > n_initial:  # prospects start fresh whenever they come
+            self.fresh_state(slice(n_initial, self.N))
         self.mods = [event_modifiers(case, None if history else t) for t in range(months + 1)]
         self.prev_affection = 0.0
         self.sample_idx = np.zeros(0, np.int64)
@@ -366,15 +368,13 @@ class _Run:
             segi
         ]
 
-    def _acquisition_rates(self, cp: CompiledPlan) -> np.ndarray:
+    def _acquisition_rates(self, cp: CompiledPlan) -> list[float]:
         """New customers a month's money buys per channel, before the referral multiplier."""
         acq = self.case.acquisition
-        return np.array(
-            [
-                cp.acquisition[i] / acq[ch].cost if ch in acq else 0.0
-                for i, ch in enumerate(CHANNELS)
-            ]
-        )
+        return [
+            float(cp.acquisition[i] / acq[ch].cost) if ch in acq else 0.0
+            for i, ch in enumerate(CHANNELS)
+        ]
 
     def switch_plan(self, cp: CompiledPlan) -> None:
         """Serve with another plan of the same segmentation from the next month on (a new
@@ -394,6 +394,8 @@ class _Run:
         self.cp = cp
         self._set_rates(cp)
         self.per_month_acq = self._acquisition_rates(cp)
+        waiting = slice(self.next_slot, self.N)  # prospects not yet acquired meet the new prices
+        self.st["pref"][waiting] = 1.0 - cp.levers[self.seg[waiting], L_DISC]
         self.price_live = self.price_live or bool((cp.levers[:, L_DISC] > 0).any())
         self.c_live = self.c_live or bool((cp.levers[:, L_RW] > 0).any())
 
@@ -410,8 +412,17 @@ class _Run:
     # -- relationships start ------------------------------------------------------------
     def activate(self, idx: np.ndarray | slice, t: int) -> None:
         """Start new relationships in 考察期 with a fresh state."""
+        self.fresh_state(idx)
+        self._start(idx, t)
+
+    def _start(self, idx: np.ndarray | slice, t: int) -> None:
+        self.st["stage"][idx] = EXPLORE
+        self.entry[idx] = t
+        self.n_seg += np.bincount(self.seg[idx], minlength=self.S)
+
+    def fresh_state(self, idx: np.ndarray | slice) -> None:
+        """The state a relationship starts from (all but its stage and entry month)."""
         st, h = self.st, self.h
-        st["stage"][idx] = EXPLORE
         st["dwell"][idx] = 0
         st["tenure"][idx] = 0
         st["S"][idx] = NEW_SATISFACTION
@@ -424,33 +435,29 @@ class _Run:
         st["bought"][idx] = False
         st["pref"][idx] = 1.0 - self.cp.levers[self.seg[idx], L_DISC]
         st["spend_mean"][idx] = h["wallet"][idx] * h["sow0"][idx] * self.stage_spend[EXPLORE]
-        st["q_buy"][idx] = buy_probability(
-            h["purchase_rate"][idx], st["stage"][idx], self.stage_spend
-        )
+        rate = h["purchase_rate"][idx] * self.stage_spend[EXPLORE]
+        st["q_buy"][idx] = 1 - np.exp(-rate)  # buy_probability in 考察期
         st["m_stage"][idx] = self.stage_spend[EXPLORE]
         st["h_stage"][idx] = self.mp.h_explore
-        self.entry[idx] = t
-        self.n_seg += np.bincount(self.seg[idx], minlength=self.S)
 
     def _acquire(self, t: int) -> np.ndarray:
         """Activate the customers this month's acquisition budget brings in; count by channel."""
-        got = np.zeros(len(CHANNELS), np.int64)
         if self.history or self.man_u is None:
-            return got
+            return np.zeros(len(CHANNELS), np.int64)
         acq = self.case.acquisition
-        mult = np.ones(len(CHANNELS))
-        mult[REFERRAL] = min(
-            self.mp.referral_max_mult, self.prev_affection / self.mp.referral_affection
-        )
-        self.acq_carry += self.per_month_acq * mult
-        got = np.floor(self.acq_carry + 1e-9).astype(np.int64)
-        self.acq_carry -= got
-        room = self.N - self.next_slot
-        if got.sum() > room:  # capacity is sized from the budget; this is only a guard
-            got = np.floor(got * room / got.sum()).astype(np.int64)
-        total = int(got.sum())
+        referral = min(self.mp.referral_max_mult, self.prev_affection / self.mp.referral_affection)
+        got = []  # a few channels: plain floats, whole customers, the rest carried over
+        for ch, rate in enumerate(self.per_month_acq):
+            carry = self.acq_carry[ch] + rate * (referral if ch == REFERRAL else 1.0)
+            k = math.floor(carry + 1e-9)
+            self.acq_carry[ch] = carry - k
+            got.append(k)
+        room, total = self.N - self.next_slot, sum(got)
+        if total > room:  # capacity is sized from the budget; this is only a guard
+            got = [math.floor(k * room / total) for k in got]
+            total = sum(got)
         if not total:
-            return got
+            return np.array(got, np.int64)
         # Channels fill consecutive slots in channel order; each slot meets its channel's MAN bar.
         sl = slice(self.next_slot, self.next_slot + total)
         self.next_slot += total
@@ -461,8 +468,9 @@ class _Run:
             h["wallet"][sl] *= np.where(bad, F32(MAN_WALLET), F32(1))
             h["logit_theta"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
             h["logit_base"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
-        self.activate(sl, t)
-        return got
+            self.st["spend_mean"][sl] = h["wallet"][sl] * h["sow0"][sl] * self.stage_spend[EXPLORE]
+        self._start(sl, t)  # their fresh state was set when the run began
+        return np.array(got, np.int64)
 
     def _coverage(self, active: np.ndarray, capacity: np.ndarray) -> None:
         """Key-account coverage: the highest-valued active customers of each segment first."""
