@@ -108,7 +108,7 @@ def run(
     log: Callable[[str], None] | None = None,
 ) -> dict:
     """Measure engine speed by size, peak memory at the largest size, population generation
-    time at 100k, and the engine's speed against the per-customer reference on one run."""
+    time at 100k, and the engine's speed against the per-customer reference in the same run."""
     say = log or (lambda _msg: None)
     case = load_case(case_id)
     plan = case.status_quo
@@ -147,10 +147,17 @@ def run(
     say(f"population 100,000 with names: {out['population_100k_s']:.3f} s")
     pop = generate(case, reference_n, seed=4)
     # The reference keeps no drill-down sample, so neither does the engine here: same outputs.
-    t_engine = _best(lambda: simulate(pop, case, plan, reference_months, 4, sample_size=0), repeats)
-    t0 = time.perf_counter()
-    reference_simulate(pop, case, plan, reference_months, 4)
-    t_ref = time.perf_counter() - t0
+    # Engine and reference take turns, so a slow spell of a shared machine hits both; each
+    # side's best time counts.
+    t_engine = t_ref = float("inf")
+    for _ in range(2 if repeats > 1 else 1):
+        t_engine = min(
+            t_engine,
+            _best(lambda: simulate(pop, case, plan, reference_months, 4, sample_size=0), repeats),
+        )
+        t_ref = min(
+            t_ref, _best(lambda: reference_simulate(pop, case, plan, reference_months, 4), 1)
+        )
     out["reference_seconds"] = t_ref
     out["engine_seconds_reference_run"] = t_engine
     out["ratio_vs_reference"] = t_ref / t_engine

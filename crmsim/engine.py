@@ -1298,7 +1298,8 @@ def _result(
             "hazard": np.where(churned, np.nan, run.hazard[:used]),
             "satisfaction": np.where(churned, run.exit_sat[:used], st["S"][:used]),
             "complaints": st["complaints"][:used],
-        }
+        },
+        copy=False,  # one block per column, not a consolidated copy: the peak of a 1M run
     )
     sample = dict(run.sample)
     sample["slots"] = run.sample_idx
