@@ -286,9 +286,9 @@ class _Run:
         # (segment, stage) aggregation columns and their (start, end, satisfaction bin) cells,
         # in the narrowest integer type that holds them: mixed-type arithmetic is slow.
         n_cols = len(cp.segments) * 6
-        self.key_type = np.int8 if n_cols <= 127 else np.int16
+        key_type = np.int8 if n_cols <= 127 else np.int16
         self.cell_type = np.int16 if n_cols * 6 * (SAT_BINS + 1) <= 32767 else np.int32
-        self.seg6 = (seg * 6).astype(self.key_type)  # + stage (0–5): the aggregation column
+        self.seg6 = (seg * 6).astype(key_type)  # + stage (0–5): the aggregation column
         self.seed, self.months, self.phase, self.history = seed, months, phase, history
         self.entry, self.order, self.n0, self.man_u = entry, order, n_initial, man_u
         self.next_slot = n_initial
@@ -394,8 +394,6 @@ class _Run:
         self.cp = cp
         self._set_rates(cp)
         self.per_month_acq = self._acquisition_rates(cp)
-        waiting = slice(self.next_slot, self.N)  # prospects not yet acquired meet the new prices
-        self.st["pref"][waiting] = 1.0 - cp.levers[self.seg[waiting], L_DISC]
         self.price_live = self.price_live or bool((cp.levers[:, L_DISC] > 0).any())
         self.c_live = self.c_live or bool((cp.levers[:, L_RW] > 0).any())
 
@@ -416,12 +414,17 @@ class _Run:
         self._start(idx, t)
 
     def _start(self, idx: np.ndarray | slice, t: int) -> None:
-        self.st["stage"][idx] = EXPLORE
+        """Count the relationship from month ``t``, at the prices of the plan then in force
+        and with the wallet its channel's MAN check left it."""
+        st, h = self.st, self.h
+        st["stage"][idx] = EXPLORE
+        st["pref"][idx] = 1.0 - self.cp.levers[self.seg[idx], L_DISC]
+        st["spend_mean"][idx] = h["wallet"][idx] * h["sow0"][idx] * self.stage_spend[EXPLORE]
         self.entry[idx] = t
         self.n_seg += np.bincount(self.seg[idx], minlength=self.S)
 
     def fresh_state(self, idx: np.ndarray | slice) -> None:
-        """The state a relationship starts from (all but its stage and entry month)."""
+        """The state a relationship starts from that depends on neither plan nor channel."""
         st, h = self.st, self.h
         st["dwell"][idx] = 0
         st["tenure"][idx] = 0
@@ -433,10 +436,7 @@ class _Run:
         st["sow"][idx] = h["sow0"][idx]
         st["complaints"][idx] = 0
         st["bought"][idx] = False
-        st["pref"][idx] = 1.0 - self.cp.levers[self.seg[idx], L_DISC]
-        st["spend_mean"][idx] = h["wallet"][idx] * h["sow0"][idx] * self.stage_spend[EXPLORE]
-        rate = h["purchase_rate"][idx] * self.stage_spend[EXPLORE]
-        st["q_buy"][idx] = 1 - np.exp(-rate)  # buy_probability in 考察期
+        st["q_buy"][idx] = buy_probability(h["purchase_rate"][idx], EXPLORE, self.stage_spend)
         st["m_stage"][idx] = self.stage_spend[EXPLORE]
         st["h_stage"][idx] = self.mp.h_explore
 
@@ -468,7 +468,6 @@ class _Run:
             h["wallet"][sl] *= np.where(bad, F32(MAN_WALLET), F32(1))
             h["logit_theta"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
             h["logit_base"][sl] += np.where(bad, F32(MAN_LOGIT), F32(0))
-            self.st["spend_mean"][sl] = h["wallet"][sl] * h["sow0"][sl] * self.stage_spend[EXPLORE]
         self._start(sl, t)  # their fresh state was set when the run began
         return np.array(got, np.int64)
 
@@ -488,9 +487,8 @@ class _Run:
         mp, costs = self.mp, self.case.costs
         kam_cap = mods["kam_capacity"]
         g_care, g_x, hill, fatigue, capacity = [], [], [], [], []
-        for n, (care, _rec, x, kam, _rw, _disc) in zip(
-            n_seg.tolist(), self.cp.levers.tolist(), strict=True
-        ):
+        for n, lev in zip(n_seg.tolist(), self.cp.levers.tolist(), strict=True):
+            care, x, kam = lev[L_CARE], lev[L_X], lev[L_KAM]
             u_care = care / max(n, 1.0) / costs.care
             u_x = x / max(n, 1.0) / costs.cross_sell
             g_care.append(1 - math.exp(-u_care))
@@ -554,8 +552,11 @@ class _Run:
             agg = parts[0]
         elif parts:
             agg = {k: sum(p[k] for p in parts) for k in parts[0]}
-        else:
-            agg = _empty_parts(self.S)
+        else:  # nobody active: the same sums over no one
+            none8, nothing = np.zeros(0, np.int8), np.zeros(0, F32)
+            agg = self._partials(
+                slice(0, 0), none8, none8, np.zeros(0, np.intp), nothing, nothing, nothing, None
+            )
         self.transitions[t - 1, :4] = agg["transitions"].reshape(6, 6)[:4, :N_STAGES]
         by_key = (agg["count"] - agg["churned"]).reshape(self.S, 6)
         self.n_seg = by_key[:, :4].sum(axis=1).astype(np.float64)
@@ -983,25 +984,6 @@ def _stage_table() -> np.ndarray:
 
 
 STAGE_TABLE = _stage_table()
-
-
-def _empty_parts(n_seg: int) -> dict:
-    cols = n_seg * 6
-    out = {
-        k: np.zeros(cols) for k in ("count", "revenue", "gm", "rewards", "sat", "loy", "churned")
-    }
-    out.update(
-        {
-            "transitions": np.zeros(36),
-            "alive_total": 0.0,
-            "affection": 0.0,
-            "defection": 0.0,
-            "sat_hist": np.zeros(SAT_BINS),
-            "failures": 0.0,
-        }
-    )
-    out.update({k: np.zeros(n_seg) for k in ("complain", "resolved", "unresolved", "silent")})
-    return out
 
 
 # -- public API ------------------------------------------------------------------------------

@@ -64,9 +64,9 @@ class MonthlyStreams:
         self.key = (int(key[0]), int(key[1]))
         self.bitgen = np.random.PCG64(0)
 
-    def _state(self, *parts: int, start: tuple[int, int] | None = None) -> dict:
-        """PCG64 state of the stream named by ``parts`` (mixed after ``start``, if given)."""
-        a, b = _mix(start or self.key, parts)
+    def _state(self, start: tuple[int, int], row: int) -> dict:
+        """PCG64 state of one row's stream, mixed from a month's key."""
+        a, b = _mix(start, (row,))
         hi, lo = _splitmix64(a + 1), _splitmix64(b + 2)
         inc = ((_splitmix64(a ^ b) << 64) | _splitmix64(b ^ 0xA5A5)) | 1
         return {
@@ -88,7 +88,7 @@ class MonthlyStreams:
         words = (n + 1) // 2
         month_key = _mix(self.key, (phase, month))  # shared by the month's streams
         for k in range(rows):
-            self.bitgen.state = self._state(k, start=month_key)
+            self.bitgen.state = self._state(month_key, k)
             w = self.bitgen.random_raw(words)
             np.right_shift(w, 9, out=w)
             np.bitwise_and(w, _MANTISSAS, out=w)

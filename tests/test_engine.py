@@ -441,3 +441,15 @@ def test_rounds_must_share_the_segmentation(telecom, pop_small):
     other = sq.model_copy(update={"segmentation": SegmentationSpec(method="abc")})
     with pytest.raises(ValueError):
         simulate_rounds(pop_small, telecom, [sq, other], 6, 4)
+
+
+def test_a_month_with_nobody_active_still_adds_up():
+    """Once every customer has left, the remaining months are zeros, not an error."""
+    case = load_case("retail")
+    plan = case.status_quo.model_copy(deep=True)
+    plan.acquisition = {}
+    res = simulate(generate(case, 1, seed=0), case, plan, 60, 0)
+    empty = res.monthly[res.monthly["active_start"] == 0]
+    assert len(empty) > 0
+    assert (empty[["active_end", "churned", "revenue", "complaints"]] == 0).all().all()
+    assert res.monthly["churned"].sum() == 1
