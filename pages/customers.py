@@ -92,17 +92,19 @@ shown = ui.search_customers(customers, query)
 st.caption(t("cust.matches", lang, n=f"{len(shown):,}"))
 st.dataframe(ui.translated_customers(shown.head(1000), lang), hide_index=True)
 
+# The files are written when a button is clicked, not on every rerun (a 10k-row workbook takes
+# seconds to write).
 d1, d2 = st.columns(2)
 d1.download_button(
     t("cust.download_csv", lang),
-    to_csv_bytes(shown),
+    lambda: to_csv_bytes(shown),
     file_name="customers.csv",
     mime="text/csv",
     key="cust_csv",
 )
 d2.download_button(
     t("cust.download_xlsx", lang),
-    to_xlsx_bytes(shown.head(100_000)),
+    lambda: to_xlsx_bytes(shown.head(100_000)),
     file_name="customers.xlsx",
     key="cust_xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -204,6 +204,21 @@ def test_my_plan_reaches_the_simulate_page():
     )
 
 
+def test_customers_page_writes_its_files_only_when_asked(monkeypatch):
+    """A rerun draws the download buttons without writing the CSV and the workbook (a 10k-row
+    .xlsx took 5 s of every rerun); the browser test downloads both."""
+    import crmsim.customers_io as cio
+
+    written = []
+    monkeypatch.setattr(cio, "to_csv_bytes", lambda df: written.append("csv") or b"")
+    monkeypatch.setattr(cio, "to_xlsx_bytes", lambda df: written.append("xlsx") or b"")
+    at = _page("customers", "en")
+    at.run()
+    assert not at.exception
+    assert len(at.get("download_button")) == 2
+    assert written == []
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_customers_page_shows_the_generated_book(lang):
     at = _page("customers", lang)

@@ -63,6 +63,28 @@ def _click_and_wait(page, label: str) -> None:
     page.wait_for_timeout(1500)  # Plotly paints after the script run ends
 
 
+def test_customer_files_are_written_when_the_buttons_are_clicked(server):
+    """The Customers page writes its CSV and workbook on the click (deferred), not on every
+    rerun: both arrive whole, the CSV with the BOM Excel needs for Chinese."""
+    from playwright.sync_api import sync_playwright
+
+    url, chromium = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1400}, accept_downloads=True)
+        _open(page, f"{url}/customers?lang=zh")
+        files = {}
+        for label in ("下载 CSV", "下载 Excel"):
+            with page.expect_download(timeout=60_000) as info:
+                page.get_by_role("button").filter(has_text=label).first.click()
+            files[label] = Path(info.value.path()).read_bytes()
+        browser.close()
+    csv = files["下载 CSV"]
+    assert csv.startswith("\ufeff".encode()) and csv.count(b"\n") == 10_001  # header + 10k
+    assert csv.split(b"\n")[0].startswith("\ufeffcustomer_id,".encode())
+    assert files["下载 Excel"][:2] == b"PK" and len(files["下载 Excel"]) > 100_000
+
+
 @pytest.mark.parametrize(
     ("lang", "run_sim", "run_cmp"),
     [("zh", "开始模拟", "开始比较"), ("en", "Run the simulation", "Run the comparison")],
