@@ -6,6 +6,8 @@ where plotly express takes ~60 ms) and draw at most ``MAX_POINTS`` markers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -391,9 +393,15 @@ def scatter_customers(
     names: list[str],
     lang: Lang,
     seed: int = 0,
+    axes: Sequence[str] = (),
 ) -> go.Figure:
     """Customers as points coloured by segment; at most ``MAX_POINTS`` drawn (a seeded
-    sample), each point carrying its row index for selection."""
+    sample), each point carrying its row index for selection.
+
+    With ``axes``, two menus over the chart switch the horizontal and vertical axis among
+    those columns in the browser: the chart stays the same chart, so a new axis needs no
+    rerun and no new WebGL context (~1.5 s in software rendering), and a selection keeps
+    the axes it was drawn on."""
     idx = np.arange(len(frame))
     if len(idx) > MAX_POINTS:
         idx = np.sort(np.random.default_rng(seed).choice(idx, MAX_POINTS, replace=False))
@@ -436,7 +444,47 @@ def scatter_customers(
                 marker={"size": 8, "color": str(colors[s])},
             )
         )
-    return _layout(fig, t("chart.scatter_title", lang), t(f"col.{x}", lang), t(f"col.{y}", lang))
+    fig = _layout(fig, t("chart.scatter_title", lang), t(f"col.{x}", lang), t(f"col.{y}", lang))
+    if len(axes) > 1:
+        fig.update_layout(
+            updatemenus=[
+                _axis_menu(frame, idx, axes, "x", x, 0.0, lang),
+                _axis_menu(frame, idx, axes, "y", y, 0.5, lang),
+            ],
+            margin={"t": 95},
+            title={"y": 0.98, "yanchor": "top"},
+        )
+    return fig
+
+
+def _axis_menu(
+    frame: pd.DataFrame, idx: np.ndarray, axes: Sequence[str], axis: str, now: str, at: float, lang
+) -> dict:
+    """A dropdown that puts one of ``axes`` on ``axis`` of the points trace (trace 0 only:
+    the legend entries hold no data)."""
+    buttons, which = [], t(f"seg_page.{axis}", lang)  # the menu says which axis it sets
+    for col in axes:
+        values = frame[col].to_numpy()[idx]
+        if values.dtype.kind == "f":
+            values = values.round(2)  # what the hover shows; a third of the bytes
+        buttons.append(
+            {
+                "label": f"{which} {t(f'col.{col}', lang)}",
+                "method": "update",
+                "args": [{axis: [values]}, {f"{axis}axis.title.text": t(f"col.{col}", lang)}, [0]],
+            }
+        )
+    return {
+        "buttons": buttons,
+        "active": list(axes).index(now),
+        "direction": "down",
+        "showactive": True,
+        "x": at,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "pad": {"t": 4, "b": 4},
+    }
 
 
 def overlay_lines(

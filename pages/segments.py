@@ -43,26 +43,13 @@ right.plotly_chart(
 
 @st.fragment
 def customer_scatter() -> None:
-    """The scatter and the customers picked in it: changing its axes or selection reruns only
-    this part of the page (the profile, pyramid and heatmap stay as drawn)."""
+    """The scatter and the customers picked in it: a selection reruns only this part of the
+    page. Its axes are chosen in menus on the chart itself, which the browser switches alone."""
     numeric = ["recency", "frequency", "monetary", "revenue_12m", "tenure_months"]
-    a, b = st.columns(2)
-    x = a.selectbox(
-        t("seg_page.x", lang),
-        numeric,
-        index=0,
-        key="seg_x",
-        format_func=lambda c: t(f"col.{c}", lang),
-    )
-    y = b.selectbox(
-        t("seg_page.y", lang),
-        numeric,
-        index=2,
-        key="seg_y",
-        format_func=lambda c: t(f"col.{c}", lang),
-    )
     picked = st.plotly_chart(
-        charts.scatter_customers(customers, x, y, seg.labels, seg.names, lang, chosen["seed"]),
+        charts.scatter_customers(
+            customers, "recency", "monetary", seg.labels, seg.names, lang, chosen["seed"], numeric
+        ),
         key="seg_scatter",
         on_select="rerun",
         selection_mode=("box", "lasso"),

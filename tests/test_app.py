@@ -141,6 +141,7 @@ def test_segments_page_every_method(lang, method):
     profile = at.dataframe[0].value
     assert profile.iloc[:, 1].sum() == 1500  # every customer in one segment
     assert len(at.get("plotly_chart")) == 3
+    assert '"updatemenus"' in at.get("plotly_chart")[2].proto.spec  # axes chosen on the chart
     assert at.session_state["segmentation"]["method"] == method
     if lang == "zh":
         assert "客户数" in profile.columns

@@ -6,6 +6,7 @@ import pytest
 
 from crmsim import charts
 from crmsim.engine import simulate
+from crmsim.i18n import t
 from crmsim.metrics import cohort_table, kaplan_meier
 from crmsim.segmentation import rfm_scores, segment
 
@@ -108,6 +109,40 @@ def test_scatter_draws_at_most_the_cap(pop_mid):
         assert len(set(picked)) == 1000 and picked.max() < pop_mid.n
     finally:
         charts.MAX_POINTS = charts_cap
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_scatter_axis_menus_switch_the_points_to_each_column(pop_mid, lang):
+    """The axis menus carry, for every offered column, the values of exactly the drawn rows,
+    set on the points trace only, with the axis title to match; each opens on the axis drawn."""
+    c = pop_mid.customers
+    seg = segment(c, "pyramid")
+    axes = ["recency", "frequency", "monetary", "revenue_12m", "tenure_months"]
+    charts_cap = charts.MAX_POINTS
+    try:
+        charts.MAX_POINTS = 1000  # a sample: the menus must follow the same rows
+        fig = charts.scatter_customers(
+            c, "frequency", "monetary", seg.labels, seg.names, lang, 7, axes
+        )
+    finally:
+        charts.MAX_POINTS = charts_cap
+    rows = np.asarray(fig.data[0].customdata)
+    x_menu, y_menu = fig.layout.updatemenus
+    assert (x_menu.active, y_menu.active) == (1, 2)
+    for axis, menu in (("x", x_menu), ("y", y_menu)):
+        assert len(menu.buttons) == len(axes)
+        for col, button in zip(axes, menu.buttons, strict=True):
+            data, layout, traces = button.args
+            assert list(traces) == [0]  # the legend entries keep their empty data
+            np.testing.assert_allclose(data[axis][0], c[col].to_numpy()[rows], atol=0.005)
+            title = layout[f"{axis}axis.title.text"]
+            assert title == t(f"col.{col}", lang) and title in button.label
+            assert button.label.startswith(t(f"seg_page.{axis}", lang))
+    # what is drawn first is what the open menus say
+    np.testing.assert_array_equal(fig.data[0].x, c["frequency"].to_numpy()[rows])
+    assert fig.layout.xaxis.title.text == x_menu.buttons[1].args[1]["xaxis.title.text"]
+    no_menus = charts.scatter_customers(c, "recency", "monetary", seg.labels, seg.names, lang)
+    assert not no_menus.layout.updatemenus
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

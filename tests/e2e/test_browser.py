@@ -85,6 +85,45 @@ def test_customer_files_are_written_when_the_buttons_are_clicked(server):
     assert files["下载 Excel"][:2] == b"PK" and len(files["下载 Excel"]) > 100_000
 
 
+def test_scatter_axes_switch_in_the_browser_and_a_selection_lists_customers(server):
+    """A new axis from the chart's menu redraws the points without a rerun; a box selection
+    then lists the customers inside it and leaves the axes as the student set them."""
+    from playwright.sync_api import sync_playwright
+
+    url, chromium = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1400})
+        _open(page, f"{url}/segments?lang=en")
+        scatter = page.locator(".stPlotlyChart").nth(2)
+        scatter.scroll_into_view_if_needed()
+        page.evaluate(
+            """() => { window.__states = [];
+            const el = document.querySelector("[data-testid='stApp']");
+            new MutationObserver(() => window.__states.push(el.getAttribute(
+                "data-test-script-state"))).observe(el, {attributes: true}); }"""
+        )
+        scatter.locator(".updatemenu-header").first.click()
+        scatter.locator(".updatemenu-dropdown-button").nth(1).click()  # frequency
+        page.wait_for_timeout(1500)
+        assert scatter.locator(".xtitle").text_content() == "Frequency (last 12 months)"
+        assert "running" not in page.evaluate("window.__states")  # the browser alone
+        box = scatter.locator(".nsewdrag").first.bounding_box()
+        page.mouse.move(box["x"] + 5, box["y"] + 5)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] - 5, steps=8)
+        page.mouse.up()
+        page.wait_for_timeout(800)
+        page.wait_for_selector(DONE, state="attached", timeout=60_000)
+        page.wait_for_timeout(1500)
+        listed = page.get_by_text("customers selected")
+        assert listed.count() == 1, page.locator("[data-testid='stMarkdown']").all_inner_texts()
+        assert scatter.locator(".xtitle").text_content() == "Frequency (last 12 months)"
+        page.screenshot(path=str(ARTIFACTS / "segments_selection_en.png"), full_page=True)
+        assert page.locator("[data-testid='stException']").count() == 0
+        browser.close()
+
+
 @pytest.mark.parametrize(
     ("lang", "run_sim", "run_cmp"),
     [("zh", "开始模拟", "开始比较"), ("en", "Run the simulation", "Run the comparison")],
