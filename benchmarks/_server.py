@@ -21,8 +21,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(env: dict[str, str] | None = None):
-    """Run ``streamlit run app.py`` headless until the block ends; yields (port, process)."""
+def app_server(env: dict[str, str] | None = None, script: Path = ROOT / "app.py"):
+    """Run ``streamlit run app.py`` (or another script) headless until the block ends; yields
+    (port, process)."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -30,7 +31,7 @@ def app_server(env: dict[str, str] | None = None):
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "app.py"),
+            str(script),
             "--server.port",
             str(port),
             "--server.address",

@@ -1,12 +1,20 @@
 """App speed as a user feels it (DESIGN §5): a live server, Debian's Chromium via Playwright.
 
-    python benchmarks/bench_app.py [--customers 10000] [--months 36]
+    python benchmarks/bench_app.py
 
-Measures, on a freshly started server: the first click on "run" (population + status quo +
-plan), a click that needs one new 10k × 36 simulation (click → charts painted), page reruns
-that need no simulation (the Plan page after one more unit of money; the Segments page's
-scatter after a new axis, which redraws up to 10,000 WebGL points), median of 7, in the
-browser from the click event, and the scatter rerun as the script's own time (AppTest).
+Measures, on a freshly started server, each from the click (the DOM event) to two ends: the end
+of the script run it caused as the page sees it (``*_s``), and the page settled (``*_settled_s``:
+the last change to the page or the last busy stretch of the browser's main thread, charts
+painted included):
+- the first click on "run" (population + status quo + plan) and a click that needs one new
+  10k × 36 simulation;
+- page reruns that need no simulation, median of 7: the Plan page after one more unit of money
+  (tables and totals), and the Segments page after a new method (segmentation, profile,
+  pyramid, heatmap, and the scatter's 10,000 WebGL points drawn anew);
+- the same select-box rerun on ``floor_app.py``, a bare Streamlit page holding only that
+  scatter: the browser's own cost of drawing it anew, which no app can go under;
+- a new axis from the Segments scatter's own menu (no rerun: to settled only);
+- every page's rerun as the script's own time (Streamlit's AppTest, no browser), median of 5.
 Not part of the test run; results go to benchmarks/results/app.json and the README.
 """
 
@@ -37,45 +45,117 @@ ARGS = [
 WATCH = """() => {
   window.__runs = [];
   window.__clicks = [];
+  window.__changes = [];
+  window.__busy = [];
   document.addEventListener("click", () => window.__clicks.push(performance.now()), true);
   const el = document.querySelector("[data-testid='stApp']");
   new MutationObserver(() => window.__runs.push(
       [performance.now(), el.getAttribute("data-test-script-state")]))
     .observe(el, {attributes: true, attributeFilter: ["data-test-script-state"]});
+  new MutationObserver(() => window.__changes.push(performance.now()))
+    .observe(el, {subtree: true, childList: true, attributes: true, characterData: true});
+  new PerformanceObserver(list => list.getEntries().forEach(
+      e => window.__busy.push(e.startTime + e.duration))).observe({type: "longtask"});
 }"""
 FINISHED = "t0 => window.__runs.some(r => r[0] > t0 && r[1] === 'notRunning')"
-FINISHED_AT = "t0 => window.__runs.find(r => r[0] > t0 && r[1] === 'notRunning')[0]"
+ENDS = """t => {
+  const click = window.__clicks.filter(c => c > t)[0] ?? t;
+  const done = window.__runs.find(r => r[0] > click && r[1] === 'notRunning')[0];
+  const later = [...window.__changes, ...window.__busy].filter(x => x > click);
+  return [(done - click) / 1000, (Math.max(done, ...later) - click) / 1000];
+}"""
+SETTLED = """t => {
+  const click = window.__clicks.filter(c => c > t)[0] ?? t;
+  const later = [...window.__changes, ...window.__busy].filter(x => x > click);
+  return (Math.max(click, ...later) - click) / 1000;
+}"""
+QUIET_MS = 3000  # a page still painting changes within this; then nothing more comes
 
 
-def _timed(page, action, charts: bool = False) -> float:
+def _timed(page, action) -> tuple[float, float]:
     """Seconds from the click (the DOM event, so Playwright's own checks before clicking are
-    not counted) to the end of the script run it caused, then to painted charts. Timed in the
+    not counted) to the end of the script run it caused, and to the page settled. Timed in the
     page, so a run that ends before Python looks is still measured."""
     t_call = page.evaluate("performance.now()")
     action()
     page.wait_for_function(FINISHED, arg=t_call, timeout=180_000)
-    t0 = page.evaluate("t => window.__clicks.filter(c => c > t)[0] ?? t", t_call)
-    end = page.evaluate(FINISHED_AT, t0)
-    if charts:
-        page.wait_for_selector(".main-svg", timeout=60_000)
-        end = max(end, page.evaluate("performance.now()"))
-    return (end - t0) / 1000
+    page.wait_for_timeout(QUIET_MS)
+    done, settled = page.evaluate(ENDS, t_call)
+    return round(done, 3), round(settled, 3)
 
 
-def _script_rerun() -> float:
-    """The same Segments rerun without a browser (Streamlit's AppTest): the script's own time."""
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(DONE, state="attached", timeout=120_000)
+    page.wait_for_timeout(QUIET_MS)
+    page.evaluate(WATCH)
+
+
+def _choices(page, out: dict, name: str, label: str) -> None:
+    """Seven new values of a select box: median and every run, to the script's end and to
+    settled."""
+    box = page.locator(f"[aria-label='{label}']")
+    runs = []
+    for i in range(7):
+        box.scroll_into_view_if_needed()
+        box.click()
+        option = page.get_by_role("option").nth((i % 4) + 1)
+        option.wait_for(state="visible", timeout=10_000)
+        runs.append(_timed(page, option.click))
+    _put(out, name, runs)
+
+
+def _axis_switches(page, out: dict) -> None:
+    """Seven new horizontal axes from the scatter's own menu: no rerun, so only settled."""
+    scatter = page.locator(".stPlotlyChart").nth(2)
+    scatter.scroll_into_view_if_needed()
+    settled = []
+    for i in range(7):
+        scatter.locator(".updatemenu-header").first.click()
+        page.wait_for_timeout(300)
+        t_call = page.evaluate("performance.now()")
+        scatter.locator(".updatemenu-dropdown-button").nth((i % 4) + 1).click()
+        page.wait_for_timeout(QUIET_MS)
+        settled.append(round(page.evaluate(SETTLED, t_call), 3))
+    out["scatter_axis_settled_median_s"] = statistics.median(settled)
+    out["scatter_axis_settled_all_s"] = settled
+
+
+def _put(out: dict, name: str, runs: list[tuple[float, float]]) -> None:
+    out[f"{name}_median_s"] = statistics.median(r[0] for r in runs)
+    out[f"{name}_settled_median_s"] = statistics.median(r[1] for r in runs)
+    out[f"{name}_all_s"] = [list(r) for r in runs]
+
+
+def _script_reruns() -> dict[str, float]:
+    """Each page rerun with nothing new to compute, as the script's own time (AppTest): what the
+    server spends per rerun, whatever the browser. The Simulate page holds one 10k × 36 run."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.query_params["lang"] = "zh"
-    at.switch_page("pages/segments.py")
     at.run()
+    out = {}
+    for page in ("home", "customers", "segments", "plan", "simulate", "compare", "learn"):
+        if page != "home":
+            at.switch_page(f"pages/{page}.py").run()
+        if page == "simulate":
+            at.button(key="sim_run").click().run()
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - t0)
+        assert not at.exception, page
+        out[page] = round(statistics.median(times), 3)
+    at.switch_page("pages/segments.py").run()
     times = []
-    for axis in ("frequency", "monetary", "revenue_12m", "tenure_months", "recency") * 2:
+    for method in ("abc", "clv", "rfm", "pyramid", "abc"):
         t0 = time.perf_counter()
-        at.selectbox(key="seg_x").set_value(axis).run()
+        at.selectbox(key="seg_method").set_value(method).run()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    out["segments_new_method"] = round(statistics.median(times), 3)
+    return out
 
 
 def main() -> int:
@@ -84,53 +164,39 @@ def main() -> int:
     from crmsim.bench import machine
 
     out: dict = {"machine": machine()}
-    with app_server() as (port, _server):
-        url = f"http://127.0.0.1:{port}"
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            page.goto(f"{url}/simulate?lang=zh")
-            page.wait_for_selector(DONE, state="attached", timeout=120_000)
-            page.evaluate(WATCH)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        with app_server() as (port, _server):
+            url = f"http://127.0.0.1:{port}"
+            _open(page, f"{url}/simulate?lang=zh")
 
             def run_button() -> None:
                 page.get_by_role("button").filter(has_text="开始模拟").first.click()
 
-            out["first_click_s"] = _timed(page, run_button, charts=True)  # incl. status quo
+            _put(out, "first_click", [_timed(page, run_button)])  # incl. the status quo
             page.get_by_role("combobox").first.click()
             _timed(page, lambda: page.get_by_role("option").nth(2).click())  # another preset
-            out["click_to_charts_10k_36_s"] = _timed(page, run_button, charts=True)
-            # A rerun that simulates nothing: the Segments page re-segments and redraws its
-            # charts when the scatter's axis changes.
-            page.goto(f"{url}/segments?lang=zh")
-            page.wait_for_selector(DONE, state="attached", timeout=120_000)
-            page.wait_for_selector(".main-svg", timeout=60_000)
-            page.evaluate(WATCH)
-            axis = page.locator("[aria-label='横轴']")
-            times = []
-            for i in range(7):
-                axis.scroll_into_view_if_needed()
-                axis.click()
-                option = page.get_by_role("option").nth((i % 4) + 1)
-                option.wait_for(state="visible", timeout=10_000)
-                times.append(_timed(page, option.click))
-            out["rerun_scatter_median_s"] = statistics.median(times)
-            out["rerun_scatter_all_s"] = times
-            # A rerun that simulates nothing and redraws no large chart: one more unit of
-            # acquisition money on the Plan page (budget check, cost table, totals).
-            page.goto(f"{url}/plan?lang=zh")
-            page.wait_for_selector(DONE, state="attached", timeout=120_000)
-            page.wait_for_timeout(1000)
-            page.evaluate(WATCH)
+            _put(out, "click_to_charts_10k_36", [_timed(page, run_button)])
+            # The Segments page: a new scatter axis is the browser's alone; a new method reruns
+            # the page (segmentation, profile, pyramid, heatmap) and redraws 10,000 points.
+            _open(page, f"{url}/segments?lang=zh")
+            _axis_switches(page, out)
+            _choices(page, out, "rerun_segments_method", "细分方法")
+            # One more unit of acquisition money on the Plan page (budget check, cost table,
+            # totals): no large chart to redraw.
+            _open(page, f"{url}/plan?lang=zh")
             step_up = page.locator("[data-testid='stNumberInputStepUp']").first
-            times = []
+            runs = []
             for _ in range(7):
                 step_up.scroll_into_view_if_needed()
-                times.append(_timed(page, step_up.click))
-            out["rerun_no_simulation_median_s"] = statistics.median(times)
-            out["rerun_no_simulation_all_s"] = times
-            browser.close()
-    out["rerun_script_only_median_s"] = _script_rerun()
+                runs.append(_timed(page, step_up.click))
+            _put(out, "rerun_plan", runs)
+        with app_server(script=ROOT / "benchmarks" / "floor_app.py") as (port, _server):
+            _open(page, f"http://127.0.0.1:{port}/")
+            _choices(page, out, "floor_scatter", "横轴")
+        browser.close()
+    out["script_rerun_s"] = _script_reruns()
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     (ROOT / "benchmarks" / "results" / "app.json").write_text(json.dumps(out, indent=2))
     print(json.dumps(out, indent=2))
