@@ -458,7 +458,13 @@ def scatter_customers(
 
 
 def _axis_menu(
-    frame: pd.DataFrame, idx: np.ndarray, axes: Sequence[str], axis: str, now: str, at: float, lang
+    frame: pd.DataFrame,
+    idx: np.ndarray,
+    axes: Sequence[str],
+    axis: str,
+    now: str,
+    at: float,
+    lang: Lang,
 ) -> dict:
     """A dropdown that puts one of ``axes`` on ``axis`` of the points trace (trace 0 only:
     the legend entries hold no data)."""
