@@ -95,6 +95,7 @@ with instructor, room_ui.guard(lang):
             file_name=f"crmlab_{admin['code']}.xlsx",
             key="room_xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            on_click="ignore",
         )
         b.download_button(
             t("room.download_html", lang),
@@ -102,4 +103,5 @@ with instructor, room_ui.guard(lang):
             file_name=f"crmlab_{admin['code']}.html",
             key="room_html",
             mime="text/html",
+            on_click="ignore",
         )

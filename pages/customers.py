@@ -93,7 +93,7 @@ st.caption(t("cust.matches", lang, n=f"{len(shown):,}"))
 st.dataframe(ui.translated_customers(shown.head(1000), lang), hide_index=True)
 
 # The files are written when a button is clicked, not on every rerun (a 10k-row workbook takes
-# seconds to write).
+# seconds to write); a download reruns nothing, so a second click never meets a rerun.
 d1, d2 = st.columns(2)
 d1.download_button(
     t("cust.download_csv", lang),
@@ -101,6 +101,7 @@ d1.download_button(
     file_name="customers.csv",
     mime="text/csv",
     key="cust_csv",
+    on_click="ignore",
 )
 d2.download_button(
     t("cust.download_xlsx", lang),
@@ -108,4 +109,5 @@ d2.download_button(
     file_name="customers.xlsx",
     key="cust_xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    on_click="ignore",
 )

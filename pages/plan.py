@@ -70,6 +70,7 @@ d1.download_button(
     file_name="plan.toml",
     mime="application/toml",
     key="plan_dl_toml",
+    on_click="ignore",
 )
 d2.download_button(
     t("plan_page.download_json", lang),
@@ -77,6 +78,7 @@ d2.download_button(
     file_name="plan.json",
     mime="application/json",
     key="plan_dl_json",
+    on_click="ignore",
 )
 upload = up.file_uploader(t("plan_page.upload", lang), type=["toml", "json"], key="plan_upload")
 if upload is not None and st.session_state.get("plan_uploaded") != upload.file_id:

@@ -139,6 +139,7 @@ st.download_button(
     file_name="clv_per_customer.csv",
     mime="text/csv",
     key="real_dl",
+    on_click="ignore",
 )
 
 st.subheader(t("real.segments", lang))

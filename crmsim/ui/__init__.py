@@ -676,6 +676,7 @@ def case_upload_panel(current: str, lang: Lang) -> None:
             file_name="crm_case_template.toml",
             mime="application/toml",
             key="case_template_dl",
+            on_click="ignore",
         )
         upload = st.file_uploader(t("home.upload_case", lang), type=["toml"], key="case_upload")
         outcome = st.session_state.get("case_upload_outcome")
