@@ -92,8 +92,8 @@ def _shares(params: dict, name: str, default: tuple[float, ...]) -> tuple[float,
     return vals
 
 
-def _rank_pct(x: pd.Series | np.ndarray) -> np.ndarray:
-    return pd.Series(np.asarray(x, dtype=float)).rank(method="average", pct=True).to_numpy()
+def _rank_pct(x: pd.Series | np.ndarray, ties: str = "average") -> np.ndarray:
+    return pd.Series(np.asarray(x, dtype=float)).rank(method=ties, pct=True).to_numpy()
 
 
 def _by_rank(value: np.ndarray, shares: tuple[float, ...]) -> np.ndarray:
@@ -116,10 +116,13 @@ def tiers_by_value(
 
 
 def rfm_scores(frame: pd.DataFrame) -> pd.DataFrame:
-    """Quintile scores 1–5 (5 best) for recency (lower is better), frequency and monetary."""
+    """Quintile scores 1–5 (5 best) for recency (lower is better), frequency and monetary.
+
+    Tied customers share the best score their group reaches: when most of a book bought this
+    month, they all score R = 5 (an average rank gave them 4 and left 5 empty)."""
 
     def score(x: np.ndarray) -> np.ndarray:
-        return np.clip(np.ceil(_rank_pct(x) * 5), 1, 5).astype(np.int8)
+        return np.clip(np.ceil(_rank_pct(x, "max") * 5), 1, 5).astype(np.int8)
 
     return pd.DataFrame(
         {

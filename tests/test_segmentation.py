@@ -58,6 +58,22 @@ def test_rfm_scores_and_names(pop_small):
     assert f[champ].mean() > f[lost].mean()
 
 
+def test_rfm_ties_share_the_best_score_their_group_reaches():
+    """Most of a telecom book bought this month: every one of them is a 5 on recency; ties
+    elsewhere take the top of their group, and scores still rise with the value."""
+    frame = pd.DataFrame(
+        {
+            "recency": [0] * 6 + [1, 1, 3, 9],
+            "frequency": [2, 2, 2, 2, 3, 3, 4, 5, 6, 12],
+            "monetary": np.arange(10.0),
+        }
+    )
+    s = rfm_scores(frame)
+    assert s["R"].tolist() == [5] * 6 + [2, 2, 1, 1]  # an average rank gave the six 4s
+    assert s["F"].tolist() == [2, 2, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert s["M"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+
+
 def test_clv_tiers(pop_small):
     seg = segment(pop_small.customers, "clv")
     assert seg.names == list(CLV_TIERS)
