@@ -30,17 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._server import app_server  # noqa: E402
-
-DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
+from benchmarks._server import CHROMIUM_ARGS, DONE, app_server  # noqa: E402
 
 WATCH = """() => {
   window.__runs = [];
@@ -60,14 +50,9 @@ WATCH = """() => {
 FINISHED = "t0 => window.__runs.some(r => r[0] > t0 && r[1] === 'notRunning')"
 ENDS = """t => {
   const click = window.__clicks.filter(c => c > t)[0] ?? t;
-  const done = window.__runs.find(r => r[0] > click && r[1] === 'notRunning')[0];
+  const done = window.__runs.find(r => r[0] > click && r[1] === 'notRunning')?.[0] ?? null;
   const later = [...window.__changes, ...window.__busy].filter(x => x > click);
-  return [(done - click) / 1000, (Math.max(done, ...later) - click) / 1000];
-}"""
-SETTLED = """t => {
-  const click = window.__clicks.filter(c => c > t)[0] ?? t;
-  const later = [...window.__changes, ...window.__busy].filter(x => x > click);
-  return (Math.max(click, ...later) - click) / 1000;
+  return [done && (done - click) / 1000, (Math.max(click, ...later) - click) / 1000];
 }"""
 QUIET_MS = 3000  # a page still painting changes within this; then nothing more comes
 
@@ -116,7 +101,7 @@ def _axis_switches(page, out: dict) -> None:
         t_call = page.evaluate("performance.now()")
         scatter.locator(".updatemenu-dropdown-button").nth((i % 4) + 1).click()
         page.wait_for_timeout(QUIET_MS)
-        settled.append(round(page.evaluate(SETTLED, t_call), 3))
+        settled.append(round(page.evaluate(ENDS, t_call)[1], 3))
     out["scatter_axis_settled_median_s"] = statistics.median(settled)
     out["scatter_axis_settled_all_s"] = settled
 
@@ -165,7 +150,7 @@ def main() -> int:
 
     out: dict = {"machine": machine()}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         with app_server() as (port, _server):
             url = f"http://127.0.0.1:{port}"

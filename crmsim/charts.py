@@ -446,10 +446,14 @@ def scatter_customers(
         )
     fig = _layout(fig, t("chart.scatter_title", lang), t(f"col.{x}", lang), t(f"col.{y}", lang))
     if len(axes) > 1:
+        columns = {}  # the drawn rows of each offered column, for both menus
+        for col in axes:
+            values = frame[col].to_numpy()[idx]
+            columns[col] = values.round(2) if values.dtype.kind == "f" else values  # as hovered
         fig.update_layout(
             updatemenus=[
-                _axis_menu(frame, idx, axes, "x", x, 0.0, lang),
-                _axis_menu(frame, idx, axes, "y", y, 0.5, lang),
+                _axis_menu(columns, "x", x, 0.0, lang),
+                _axis_menu(columns, "y", y, 0.5, lang),
             ],
             margin={"t": 95},
             title={"y": 0.98, "yanchor": "top"},
@@ -457,32 +461,21 @@ def scatter_customers(
     return fig
 
 
-def _axis_menu(
-    frame: pd.DataFrame,
-    idx: np.ndarray,
-    axes: Sequence[str],
-    axis: str,
-    now: str,
-    at: float,
-    lang: Lang,
-) -> dict:
-    """A dropdown that puts one of ``axes`` on ``axis`` of the points trace (trace 0 only:
+def _axis_menu(columns: dict[str, np.ndarray], axis: str, now: str, at: float, lang: Lang) -> dict:
+    """A dropdown that puts one of ``columns`` on ``axis`` of the points trace (trace 0 only:
     the legend entries hold no data)."""
-    buttons, which = [], t(f"seg_page.{axis}", lang)  # the menu says which axis it sets
-    for col in axes:
-        values = frame[col].to_numpy()[idx]
-        if values.dtype.kind == "f":
-            values = values.round(2)  # what the hover shows; a third of the bytes
-        buttons.append(
-            {
-                "label": f"{which} {t(f'col.{col}', lang)}",
-                "method": "update",
-                "args": [{axis: [values]}, {f"{axis}axis.title.text": t(f"col.{col}", lang)}, [0]],
-            }
-        )
+    which = t(f"seg_page.{axis}", lang)  # the menu says which axis it sets
+    buttons = [
+        {
+            "label": f"{which} {t(f'col.{col}', lang)}",
+            "method": "update",
+            "args": [{axis: [values]}, {f"{axis}axis.title.text": t(f"col.{col}", lang)}, [0]],
+        }
+        for col, values in columns.items()
+    ]
     return {
         "buttons": buttons,
-        "active": list(axes).index(now),
+        "active": list(columns).index(now),
         "direction": "down",
         "showactive": True,
         "x": at,

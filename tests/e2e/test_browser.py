@@ -13,17 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks._server import CHROMIUM_ARGS, DONE, app_server
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 pytestmark = pytest.mark.e2e
 
 
@@ -43,8 +36,6 @@ def _browser_or_skip() -> str:
 
 @pytest.fixture(scope="module")
 def server():
-    from benchmarks._server import app_server  # the same start-up as the app benchmarks
-
     chromium = _browser_or_skip()
     with app_server() as (port, _process):
         yield f"http://127.0.0.1:{port}", chromium
