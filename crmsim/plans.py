@@ -1,9 +1,8 @@
-"""Service plans: a segmentation choice plus per-segment lever settings and acquisition.
+"""Service plans: loading (TOML/JSON), checks against segments and budget, presets.
 
-A plan says, for each segment, how much money per month goes to proactive care, complaint
-handling and personalised marketing, how many key-account managers serve it, and which
-loyalty-reward and discount rates apply (DESIGN §3.2). Plans load from TOML or JSON and are
-checked against the segments that exist and the case budget, each problem naming its field.
+The schema (``Plan``, ``Levers``, ``SegmentationSpec``) lives in ``crmsim.model.plan``. Plans
+load from TOML or JSON and are checked against the segments that exist and the case budget,
+each problem naming its field.
 """
 
 from __future__ import annotations
@@ -11,67 +10,29 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from crmsim.errors import InputError, Issue, issues_from_pydantic, toml_issue
+from crmsim.model.plan import (  # noqa: F401  (re-exported: the schema's public names)
+    CHANNELS,
+    LEVERS,
+    MAX_RATE,
+    SEGMENT_METHODS,
+    ChannelName,
+    Levers,
+    Plan,
+    SegmentationSpec,
+    SegmentMethod,
+)
 
 if TYPE_CHECKING:
-    from crmsim.cases import Case
+    from crmsim.model.case import Case
 
-LEVERS: tuple[str, ...] = ("care", "recovery", "cross_sell", "kam", "rewards", "discount")
-ChannelName = Literal["referral", "telephone", "direct_mail", "events", "online"]
-SegmentMethod = Literal["rfm", "abc", "pyramid", "clv", "kmeans", "rules"]
-CHANNELS: tuple[str, ...] = get_args(ChannelName)
-SEGMENT_METHODS: tuple[str, ...] = get_args(SegmentMethod)
 PRESETS: tuple[str, ...] = ("status_quo", "zero", "equal", "value", "pyramid", "key_first")
 MAX_PLAN_BYTES = 256 * 1024
-MAX_RATE = 0.9
-
-
-class Levers(BaseModel):
-    """Lever settings for one segment, per month."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    care: float = Field(0.0, ge=0, le=1e12)
-    recovery: float = Field(0.0, ge=0, le=1e12)
-    cross_sell: float = Field(0.0, ge=0, le=1e12)
-    kam: int = Field(0, ge=0, le=100_000)
-    rewards: float = Field(0.0, ge=0, le=MAX_RATE)
-    discount: float = Field(0.0, ge=0, le=MAX_RATE)
-
-    def money(self, kam_salary: float) -> float:
-        """Monthly money this segment's levers cost before rate levers (which scale with sales)."""
-        return self.care + self.recovery + self.cross_sell + self.kam * kam_salary
-
-
-class SegmentationSpec(BaseModel):
-    """Which segmentation a plan is written for, with its parameters."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    method: SegmentMethod = "pyramid"
-    params: dict[str, Any] = Field(default_factory=dict)
-
-
-class Plan(BaseModel):
-    """A service plan: segments × levers, plus acquisition budget by channel (money/month)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field("plan", min_length=1, max_length=80)
-    segmentation: SegmentationSpec = Field(default_factory=SegmentationSpec)
-    allocations: dict[str, Levers] = Field(default_factory=dict)
-    acquisition: dict[ChannelName, float] = Field(default_factory=dict)
-    new_customer_segment: str | None = Field(None, max_length=80)
-
-    def monthly_money(self, kam_salary: float) -> float:
-        """Money per month the plan commits: money levers, manager salaries and acquisition."""
-        levers = sum(lv.money(kam_salary) for lv in self.allocations.values())
-        return levers + sum(self.acquisition.values())
 
 
 def parse_plan(data: dict, source: str = "plan") -> Plan:
