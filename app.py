@@ -2,27 +2,27 @@
 
 import streamlit as st
 
-from crmsim import ui
 from crmsim.i18n import t
 from crmsim.metrics import top_share
+from crmsim.ui import case_store, navigation, runs, state, uploads
 
-lang = ui.bootstrap("home")
+lang = navigation.bootstrap("home")
 
 st.title(t("home.title", lang))
 st.write(t("home.intro", lang))
 
 picker = st.container()
-ui.case_upload_panel(ui.picked_case(), lang)  # may load a case and pick it
-ids = ui.case_ids()
-chosen = ui.setup()  # kept across pages (widget state is not)
+uploads.case_upload_panel(state.picked_case(), lang)  # may load a case and pick it
+ids = case_store.case_ids()
+chosen = state.setup()  # kept across pages (widget state is not)
 case_id = picker.selectbox(
     t("home.case", lang),
     ids,
     index=ids.index(chosen["case_id"]),
-    format_func=lambda cid: ui.case_label(cid, lang),
+    format_func=lambda cid: case_store.case_label(cid, lang),
     key="case_id",
 )
-case = ui.case(case_id)
+case = case_store.case(case_id)
 st.subheader(case.title.get(lang))
 st.write(case.narrative.get(lang))
 if case.objectives:
@@ -30,7 +30,7 @@ if case.objectives:
     st.markdown("\n".join(f"- {o.get(lang)}" for o in case.objectives))
 if case.events:
     st.markdown(f"**{t('home.events', lang)}**")
-    st.markdown("\n".join(f"- {ui.event_line(ev, lang)}" for ev in case.events))
+    st.markdown("\n".join(f"- {case_store.event_line(ev, lang)}" for ev in case.events))
 
 left, right = st.columns(2)
 n = left.number_input(
@@ -45,8 +45,8 @@ seed = right.number_input(
     t("home.seed", lang), min_value=0, max_value=2**31 - 1, value=chosen["seed"], key="seed"
 )
 
-ui.remember_setup(case_id, int(n), int(seed))
-pop = ui.population(case_id, int(n), int(seed), lang)
+state.remember_setup(case_id, int(n), int(seed))
+pop = runs.population(case_id, int(n), int(seed), lang)
 c = pop.customers
 a, b, d = st.columns(3)
 a.metric(t("home.metric_customers", lang), f"{len(c):,}")

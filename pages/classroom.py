@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from crmsim import ui
 from crmsim.classroom import ClassroomError
 from crmsim.i18n import t
 from crmsim.ui import classroom as room_ui
+from crmsim.ui import navigation, plan_grid, plan_state, segments, state
 
-lang = ui.bootstrap("classroom")
+lang = navigation.bootstrap("classroom")
 st.title(t("room.title", lang))
 st.caption(t("room.intro", lang))
 student, instructor = st.tabs([t("room.student", lang), t("room.instructor", lang)])
@@ -21,10 +21,10 @@ with student, room_ui.guard(lang):
         st.success(t("room.joined", lang, name=seat["name"], code=room.code))
         st.markdown(f"**{room_ui.room_line(room, lang)}**")
         st.caption(room_ui.weights_text(room, lang))
-        chosen, case, pop = ui.chosen_book(lang)
+        chosen, case, pop = state.chosen_book(lang)
         if room.phase == "open":
-            seg = ui.current_segmentation(case, pop)
-            plan = ui.current_plan(case, seg, pop.n)
+            seg = segments.current_segmentation(case, pop)
+            plan = plan_state.current_plan(case, seg, pop.n)
             st.write(t("room.your_plan", lang, method=t(f"method.{seg.method}", lang)))
             st.page_link("pages/plan.py", label=t("nav.plan", lang), query_params={"lang": lang})
             if st.button(t("room.submit", lang, round=room.current_round), key="room_submit"):
@@ -48,10 +48,12 @@ with student, room_ui.guard(lang):
                 pick = st.selectbox(
                     t("room.round", lang), range(1, room.revealed_round + 1), key="room_plans_round"
                 )
-                segments = ui.status_quo_segmentation(case, pop)  # every room plan uses it
+                room_segments = segments.status_quo_segmentation(
+                    case, pop
+                )  # every room plan uses it
                 for name, other in room_ui.store().revealed_plans(room.code, pick).items():
                     st.text(name)
-                    st.dataframe(ui.plan_grid(other, segments, lang), hide_index=True)
+                    st.dataframe(plan_grid.plan_grid(other, room_segments, lang), hide_index=True)
         if st.button(t("room.leave", lang), key="room_leave"):
             room_ui.leave()
             st.rerun()

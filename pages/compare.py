@@ -3,20 +3,21 @@
 import pandas as pd
 import streamlit as st
 
-from crmsim import charts, ui
+from crmsim import charts
 from crmsim.i18n import t
 from crmsim.metrics import kpis
+from crmsim.ui import formatting, navigation, plan_state, runs, segments, state
 
 MAX_PLANS = 4
 FIGURES = ("retention_rate", "profit", "npv", "score", "avg_satisfaction_end", "recovery_rate")
 
-lang = ui.bootstrap("compare")
+lang = navigation.bootstrap("compare")
 st.title(t("cmp.title", lang))
-chosen, case, pop = ui.chosen_book(lang)
+chosen, case, pop = state.chosen_book(lang)
 
 names = st.multiselect(
     t("cmp.plans", lang),
-    ui.plan_choices(),
+    plan_state.plan_choices(),
     default=["status_quo", "zero", "pyramid"],
     format_func=lambda p: t(f"preset.{p}", lang),
     key="cmp_plans",
@@ -27,9 +28,9 @@ if len(names) > MAX_PLANS:
 left, mid = st.columns(2)
 months = left.slider(t("sim.months", lang), 12, 60, min(case.months, 60), key="cmp_months")
 replicates = mid.slider(t("cmp.replicates", lang), 1, 5, 3, key="cmp_reps")
-segmentation = ui.status_quo_segmentation(case, pop)
+segmentation = segments.status_quo_segmentation(case, pop)
 plans = {
-    t(f"preset.{n}", lang): ui.chosen_plan(n, case, segmentation, pop.n).model_dump_json()
+    t(f"preset.{n}", lang): plan_state.chosen_plan(n, case, segmentation, pop.n).model_dump_json()
     for n in names
 }
 request = (tuple(plans.values()), months, replicates)
@@ -38,7 +39,9 @@ if names and st.button(t("cmp.run", lang), type="primary", key="cmp_run"):
     bar = st.progress(0.0)
     todo = [(p, r) for p in plans.values() for r in range(replicates)]
     for i, (plan_json, r) in enumerate(todo):
-        ui.run(chosen["case_id"], chosen["customers"], chosen["seed"] + r, lang, plan_json, months)
+        runs.run(
+            chosen["case_id"], chosen["customers"], chosen["seed"] + r, lang, plan_json, months
+        )
         bar.progress((i + 1) / len(todo))
     bar.empty()
     st.session_state["cmp_last"] = request
@@ -49,18 +52,18 @@ if not names or st.session_state.get("cmp_last") != request:
 
 
 def result(plan_json: str, r: int = 0):
-    return ui.run(
+    return runs.run(
         chosen["case_id"], chosen["customers"], chosen["seed"] + r, lang, plan_json, months
     )
 
 
-runs = {name: result(pj) for name, pj in plans.items()}
-figures = {name: kpis(res, case) for name, res in runs.items()}
+results = {name: result(pj) for name, pj in plans.items()}
+figures = {name: kpis(res, case) for name, res in results.items()}
 first = next(iter(figures.values()))
 table = pd.DataFrame(
     {
         name: [
-            ui.figure_with_delta(key, k[key], first[key], lang, name == next(iter(figures)))
+            formatting.figure_with_delta(key, k[key], first[key], lang, name == next(iter(figures)))
             for key in FIGURES
         ]
         for name, k in figures.items()
@@ -71,10 +74,10 @@ table.index.name = t("cmp.metric", lang)
 st.subheader(t("cmp.kpi_table", lang))
 st.dataframe(table)
 
-events = next(iter(runs.values())).meta["events"]
+events = next(iter(results.values())).meta["events"]
 retention = {
     name: pd.Series(res.cohorts[0, 1:] / res.cohorts[0, 0], index=range(1, res.months + 1))
-    for name, res in runs.items()
+    for name, res in results.items()
 }
 st.plotly_chart(
     charts.overlay_lines(
@@ -87,7 +90,7 @@ st.plotly_chart(
     ),
     key="cmp_retention",
 )
-profit = {name: res.monthly.set_index("month")["profit"] for name, res in runs.items()}
+profit = {name: res.monthly.set_index("month")["profit"] for name, res in results.items()}
 st.plotly_chart(
     charts.overlay_lines(profit, t("cmp.profit_title", lang), case.currency, lang, events=events),
     key="cmp_profit",

@@ -2,16 +2,18 @@
 
 import streamlit as st
 
-from crmsim import charts, ui
+from crmsim import charts
 from crmsim.customers_io import read_customers_csv, to_csv_bytes, to_xlsx_bytes
 from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.metrics import top_share
+from crmsim.ui import case_store, navigation, runs, state, uploads
+from crmsim.ui import customers as customer_table
 
-lang = ui.bootstrap("customers")
+lang = navigation.bootstrap("customers")
 st.title(t("cust.title", lang))
-chosen = ui.setup()
-case = ui.case(chosen["case_id"])
+chosen = state.setup()
+case = case_store.case(chosen["case_id"])
 
 upload = st.file_uploader(
     t("cust.upload", lang), type=["csv"], key="cust_upload", help=t("cust.upload_help", lang)
@@ -29,7 +31,7 @@ if upload is not None and st.session_state.get("cust_file") != upload.file_id:
 if st.session_state.get("cust_error"):
     problem = st.session_state["cust_error"]
     problem.source = t("cust.your_file", lang)
-    ui.show_input_error(problem, lang)
+    uploads.show_input_error(problem, lang)
 
 sources = ["generated", "uploaded"] if "cust_uploaded" in st.session_state else ["generated"]
 source = st.radio(
@@ -50,7 +52,7 @@ if source == "uploaded":
         )
     )
 else:
-    customers = ui.population(
+    customers = runs.population(
         chosen["case_id"], chosen["customers"], chosen["seed"], lang
     ).customers
     st.caption(
@@ -88,9 +90,9 @@ if "stage" in customers.columns:
     )
 
 query = st.text_input(t("cust.search", lang), max_chars=50, key="cust_search")
-shown = ui.search_customers(customers, query)
+shown = customer_table.search_customers(customers, query)
 st.caption(t("cust.matches", lang, n=f"{len(shown):,}"))
-st.dataframe(ui.translated_customers(shown.head(1000), lang), hide_index=True)
+st.dataframe(customer_table.translated_customers(shown.head(1000), lang), hide_index=True)
 
 # The files are written when a button is clicked, not on every rerun (a 10k-row workbook takes
 # seconds to write); a download reruns nothing, so a second click never meets a rerun.

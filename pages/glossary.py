@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from crmsim import ui
 from crmsim.i18n import t
 from crmsim.lessons import GLOSSARY
+from crmsim.ui import navigation
 
-lang = ui.bootstrap("glossary")
+lang = navigation.bootstrap("glossary")
 st.title(t("glossary.title", lang))
 st.caption(t("glossary.intro", lang))
 query = st.text_input(t("glossary.search", lang), max_chars=30, key="glossary_search").strip()

@@ -2,16 +2,16 @@
 
 import streamlit as st
 
-from crmsim import ui
 from crmsim.i18n import t
 from crmsim.lessons import BY_KEY, LESSONS, notice, score_answers
+from crmsim.ui import case_store, lessons, navigation
 
-lang = ui.bootstrap("learn")
+lang = navigation.bootstrap("learn")
 st.title(t("learn.title", lang))
 st.caption(t("learn.intro", lang))
 progress = st.empty()  # filled at the end, after this run's self-check
 
-key = ui.chosen_lesson(lang)
+key = lessons.chosen_lesson(lang)
 lesson = BY_KEY[key]
 st.header(t(f"learn.{key}.title", lang))
 
@@ -23,9 +23,9 @@ seed = st.number_input(
     t("learn.seed", lang), min_value=0, max_value=10_000, value=7, key=f"learn_seed_{key}"
 )
 with st.spinner(t("learn.running", lang)):
-    facts = ui.lesson_facts(key, int(seed))
+    facts = lessons.lesson_facts(key, int(seed))
 lines = notice(key, facts, lang)
-case = ui.case(lesson.case_id)
+case = case_store.case(lesson.case_id)
 st.caption(
     t(
         "learn.case_used",
@@ -66,14 +66,14 @@ if st.button(t("learn.submit", lang), key=f"learn_submit_{key}"):
             (st.success if ok else st.error)(f"{i}. {verdict} {t(f'learn.{key}.q{i}_why', lang)}")
         st.info(t("learn.score", lang, right=sum(right), total=len(right)))
         if all(right):
-            ui.mark_lesson_done(key)
+            lessons.mark_lesson_done(key)
             st.success(t("learn.all_right", lang))
 
 st.markdown(f"**{t('learn.glossary_link', lang)}**")
 st.markdown(" · ".join(t(f"glossary.{term}.name", lang) for term in lesson.terms))
 st.page_link("pages/glossary.py", label=t("learn.to_glossary", lang), query_params={"lang": lang})
 
-done = ui.lessons_done()
+done = lessons.lessons_done()
 progress.progress(
     len(done) / len(LESSONS), text=t("learn.progress", lang, done=len(done), total=len(LESSONS))
 )

@@ -2,20 +2,20 @@
 
 import streamlit as st
 
-from crmsim import ui
 from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.plans import PRESETS, check_plan, load_plan_bytes, plan_to_json, plan_to_toml
+from crmsim.ui import formatting, navigation, plan_grid, plan_state, segments, state, uploads
 
-lang = ui.bootstrap("plan")
+lang = navigation.bootstrap("plan")
 st.title(t("plan_page.title", lang))
-chosen, case, pop = ui.chosen_book(lang, caption=False)
-seg = ui.current_segmentation(case, pop)
+chosen, case, pop = state.chosen_book(lang, caption=False)
+seg = segments.current_segmentation(case, pop)
 st.caption(
     t(
         "plan_page.intro",
         lang,
-        budget=ui.money(case.budget, lang),
+        budget=formatting.money(case.budget, lang),
         currency=case.currency,
         method=t(f"method.{seg.method}", lang),
     )
@@ -29,27 +29,27 @@ preset = left.selectbox(
     format_func=lambda p: t(f"preset.{p}", lang),
 )
 if right.button(t("plan_page.load_preset", lang), key="plan_load"):
-    ui.set_plan(ui.preset_for(preset, case, seg, pop.n))
+    plan_state.set_plan(plan_state.preset_for(preset, case, seg, pop.n))
 
-plan = ui.current_plan(case, seg, pop.n)
+plan = plan_state.current_plan(case, seg, pop.n)
 edited = st.data_editor(
-    ui.plan_grid(plan, seg, lang),
-    key=f"plan_grid_{ui.plan_version()}",
-    column_config=ui.plan_grid_config(lang),
+    plan_grid.plan_grid(plan, seg, lang),
+    key=f"plan_grid_{plan_state.plan_version()}",
+    column_config=plan_grid.plan_grid_config(lang),
     hide_index=True,
     disabled=[t("plan_page.segment", lang), t("plan_page.customers", lang)],
 )
-acquisition = ui.acquisition_inputs(plan, case, lang)
-plan = ui.plan_from_grid(edited, acquisition, plan, seg, lang)
+acquisition = plan_grid.acquisition_inputs(plan, case, lang)
+plan = plan_grid.plan_from_grid(edited, acquisition, plan, seg, lang)
 
-st.dataframe(ui.cost_per_customer(plan, seg, case, pop.n, lang), hide_index=True)
+st.dataframe(plan_grid.cost_per_customer(plan, seg, case, pop.n, lang), hide_index=True)
 
 money = plan.monthly_money(case.costs.kam_salary)
 a, b = st.columns(2)
 a.metric(
     t("plan_page.total", lang),
-    f"{ui.money(money, lang)} {case.currency}",
-    f"{ui.money(case.budget - money, lang, signed=True)} {t('plan_page.left', lang)}",
+    f"{formatting.money(money, lang)} {case.currency}",
+    f"{formatting.money(case.budget - money, lang, signed=True)} {t('plan_page.left', lang)}",
     delta_color="normal" if money <= case.budget else "inverse",
 )
 b.progress(
@@ -61,7 +61,7 @@ if issues:
     st.error("\n".join(f"- {i.render(lang)}" for i in issues))
 else:
     st.success(t("plan_page.valid", lang))
-    ui.keep_plan(plan)
+    plan_state.keep_plan(plan)
 
 d1, d2, up = st.columns(3)
 d1.download_button(
@@ -92,7 +92,7 @@ if upload is not None and st.session_state.get("plan_uploaded") != upload.file_i
         problems = check_plan(loaded, seg.names, case)
         if problems:
             raise InputError(problems, t("plan_page.your_file", lang))
-        ui.set_plan(loaded)
+        plan_state.set_plan(loaded)
         st.rerun()
     except InputError as exc:
-        ui.show_input_error(exc, lang)
+        uploads.show_input_error(exc, lang)

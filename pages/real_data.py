@@ -4,23 +4,24 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from crmsim import charts, ui
+from crmsim import charts
 from crmsim.customers_io import to_csv_bytes
 from crmsim.errors import InputError, Issue
 from crmsim.i18n import t
 from crmsim.segmentation import segment, tiers_by_value
 from crmsim.transactions import UNITS, guess_columns, population_like, segment_frame
+from crmsim.ui import case_store, formatting, navigation, purchase_logs, state, uploads
 
-lang = ui.bootstrap("real_data")
+lang = navigation.bootstrap("real_data")
 st.title(t("real.title", lang))
 st.caption(t("real.intro", lang))
 
-given = ui.transactions_file(lang)
+given = purchase_logs.transactions_file(lang)
 if given is None:
     st.info(t("real.waiting", lang))
     st.stop()
 raw, source = given
-header = ui.csv_header(raw, lang)
+header = purchase_logs.csv_header(raw, lang)
 if header is None:
     st.stop()
 
@@ -38,9 +39,9 @@ columns = tuple(
 )
 drop = st.checkbox(t("real.drop_duplicates", lang), key="real_drop")
 try:
-    tx = ui.read_transactions_cached(raw, columns, drop, source)
+    tx = purchase_logs.read_transactions_cached(raw, columns, drop, source)
 except InputError as exc:
-    ui.show_input_error(exc, lang)
+    uploads.show_input_error(exc, lang)
     st.stop()
 for note in tx.notes:
     st.info(note.render(lang))
@@ -59,7 +60,7 @@ st.caption(
 st.subheader(t("real.settings", lang))
 span = tx.last_date - tx.first_date
 if span.days < 2:  # no room for a calibration period before the last day
-    ui.show_input_error(InputError([Issue(columns[1], "tx_one_day")], source), lang)
+    uploads.show_input_error(InputError([Issue(columns[1], "tx_one_day")], source), lang)
     st.stop()
 left, mid, right = st.columns(3)
 cal_end = left.date_input(
@@ -79,9 +80,11 @@ unit = mid.radio(
     key="real_unit",
 )
 try:
-    found = ui.analyse_cached(raw, columns, drop, pd.Timestamp(cal_end), tx.last_date, unit)
+    found = purchase_logs.analyse_cached(
+        raw, columns, drop, pd.Timestamp(cal_end), tx.last_date, unit
+    )
 except InputError as exc:
-    ui.show_input_error(exc, lang)
+    uploads.show_input_error(exc, lang)
     st.stop()
 bg, gg, summary, values = found.bgnbd, found.gamma_gamma, found.summary, found.values
 right.metric(t("real.fit_time", lang), f"{found.seconds:.2f} s")
@@ -90,7 +93,7 @@ a, b, c, d = st.columns(4)
 a.metric(t("real.customers", lang), f"{len(summary):,}")
 b.metric(t("real.repeat_share", lang), f"{(summary['frequency'] > 0).mean():.0%}")
 c.metric(t("real.mean_alive", lang), f"{values['p_alive'].mean():.0%}")
-d.metric(t("real.total_clv", lang), ui.money(float(values["clv"].sum()), lang))
+d.metric(t("real.total_clv", lang), formatting.money(float(values["clv"].sum()), lang))
 
 st.subheader(t("real.models", lang))
 st.dataframe(
@@ -158,21 +161,21 @@ st.plotly_chart(
 
 st.subheader(t("real.like_title", lang))
 st.write(t("real.like_intro", lang))
-base_ids = [cid for cid in ui.case_ids() if not cid.startswith(ui.UPLOAD_PREFIX)]
+base_ids = [cid for cid in case_store.case_ids() if not cid.startswith(case_store.UPLOAD_PREFIX)]
 base_id = st.selectbox(
     t("real.like_base", lang),
     base_ids,
     index=base_ids.index("online_retailer") if "online_retailer" in base_ids else 0,
-    format_func=lambda cid: ui.case_label(cid, lang),
+    format_func=lambda cid: case_store.case_label(cid, lang),
     key="real_like_base",
 )
 if st.button(t("real.like_button", lang), key="real_like"):
     # the example is named by its file; an upload by a digest of its data, not by a label
     # in the language the button happened to be clicked in
     label = source if st.session_state.get("real_source") == "example" else ""
-    made = population_like(summary, bg, unit, ui.case(base_id), name=label[:40])
+    made = population_like(summary, bg, unit, case_store.case(base_id), name=label[:40])
     n = int(np.clip(len(summary), 100, 100_000))
-    ui.choose_case(ui.add_case(made), n)
+    state.choose_case(case_store.add_case(made), n)
     st.session_state["real_like_done"] = made.title.get(lang)
 if st.session_state.get("real_like_done"):
     st.success(t("real.like_done", lang, title=st.session_state["real_like_done"]))

@@ -3,15 +3,16 @@
 import numpy as np
 import streamlit as st
 
-from crmsim import charts, ui
+from crmsim import charts
 from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.plans import SEGMENT_METHODS
 from crmsim.segmentation import rfm_scores, segment_for_case
+from crmsim.ui import navigation, segments, state
 
-lang = ui.bootstrap("segments")
+lang = navigation.bootstrap("segments")
 st.title(t("seg_page.title", lang))
-chosen, case, pop = ui.chosen_book(lang)
+chosen, case, pop = state.chosen_book(lang)
 customers = pop.customers
 
 method = st.selectbox(
@@ -21,7 +22,7 @@ method = st.selectbox(
     index=SEGMENT_METHODS.index("pyramid"),
     format_func=lambda m: t(f"method.{m}", lang),
 )
-params = ui.segmentation_params(method, customers, lang)
+params = segments.segmentation_params(method, customers, lang)
 try:
     seg = segment_for_case(customers, method, params, case, chosen["seed"])
 except InputError as exc:
@@ -32,7 +33,7 @@ st.session_state["segmentation"] = {"method": method, "params": params}
 profile = seg.profile.assign(
     segment=[charts.segment_label(s, lang) for s in seg.profile["segment"]]
 )
-st.dataframe(ui.translated_profile(profile, lang), hide_index=True)
+st.dataframe(segments.translated_profile(profile, lang), hide_index=True)
 
 left, right = st.columns(2)
 left.plotly_chart(charts.pyramid(seg.profile, lang), key="seg_pyramid")

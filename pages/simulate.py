@@ -3,31 +3,32 @@
 import numpy as np
 import streamlit as st
 
-from crmsim import charts, ui
+from crmsim import charts
 from crmsim.i18n import t
 from crmsim.metrics import cohort_table, kaplan_meier, kpis, run_story
+from crmsim.ui import formatting, navigation, plan_state, runs, segments, state
 
-lang = ui.bootstrap("simulate")
+lang = navigation.bootstrap("simulate")
 st.title(t("sim.title", lang))
 
-chosen, case, pop = ui.chosen_book(lang)
+chosen, case, pop = state.chosen_book(lang)
 
 left, right = st.columns([2, 1])
 preset = left.selectbox(
     t("sim.plan", lang),
-    ui.plan_choices(),
+    plan_state.plan_choices(),
     key="sim_preset",
     format_func=lambda p: t(f"preset.{p}", lang),
 )
 months = right.slider(t("sim.months", lang), 12, 60, min(case.months, 60), key="sim_months")
-segmentation = ui.status_quo_segmentation(case, pop)
-plan = ui.chosen_plan(preset, case, segmentation, pop.n)
+segmentation = segments.status_quo_segmentation(case, pop)
+plan = plan_state.chosen_plan(preset, case, segmentation, pop.n)
 args = (chosen["case_id"], chosen["customers"], chosen["seed"], lang)
 
 if st.button(t("sim.run", lang), type="primary", key="sim_run"):
     bar = st.progress(0.0, text=t("sim.running", lang))
-    ui.run(*args, case.status_quo.model_dump_json(), months)
-    ui.run(
+    runs.run(*args, case.status_quo.model_dump_json(), months)
+    runs.run(
         *args,
         plan.model_dump_json(),
         months,
@@ -40,17 +41,17 @@ if st.session_state.get("sim_last") != (plan.model_dump_json(), months):
     st.info(t("sim.press_run", lang))
     st.stop()
 
-res = ui.run(*args, plan.model_dump_json(), months)
-base = ui.run(*args, case.status_quo.model_dump_json(), months)
+res = runs.run(*args, plan.model_dump_json(), months)
+base = runs.run(*args, case.status_quo.model_dump_json(), months)
 k, b = kpis(res, case, base), kpis(base, case)
 cards = st.columns(6)
 shown = {
     "retention_rate": lambda v, d=False: f"{v:+.1%}" if d else f"{v:.1%}",
-    "profit": lambda v, d=False: ui.money(v, lang, d),
-    "npv": lambda v, d=False: ui.money(v, lang, d),
+    "profit": lambda v, d=False: formatting.money(v, lang, d),
+    "npv": lambda v, d=False: formatting.money(v, lang, d),
     "avg_satisfaction_end": lambda v, d=False: f"{v:+.3f}" if d else f"{v:.3f}",
     "recovery_rate": lambda v, d=False: f"{v:+.0%}" if d else f"{v:.0%}",
-    "score": lambda v, d=False: ui.money(v, lang, d),
+    "score": lambda v, d=False: formatting.money(v, lang, d),
 }
 for col, (key, fmt) in zip(cards, shown.items(), strict=True):
     val, ref = k[key], b[key]
@@ -58,7 +59,7 @@ for col, (key, fmt) in zip(cards, shown.items(), strict=True):
     col.metric(t(f"kpi.{key}", lang), "—" if val is None else fmt(val), delta)
 
 story = run_story(res, case, base)
-st.markdown(ui.story_text(story, lang))
+st.markdown(formatting.story_text(story, lang))
 if case.debrief:
     with st.expander(t("sim.debrief", lang)):
         st.markdown("\n".join(f"{i}. {q.get(lang)}" for i, q in enumerate(case.debrief, 1)))
@@ -94,7 +95,7 @@ with tabs[4]:
         bar = st.progress(0.0)
         st.session_state["sim_roi"] = (
             roi_key,
-            ui.roi_breakdown(
+            runs.roi_breakdown(
                 args, plan, months, case, lang, progress=lambda i, n: bar.progress(i / n)
             ),
         )
@@ -125,7 +126,7 @@ with tabs[5]:
         t("sim.customer", lang),
         order,
         key="sim_customer",
-        format_func=lambda j: ui.customer_label(names[slots[j]], churned[j], lang),
+        format_func=lambda j: formatting.customer_label(names[slots[j]], churned[j], lang),
     )
     st.plotly_chart(charts.customer_timeline(res.sample, int(pick), lang), key="c_timeline")
     if churned[pick]:

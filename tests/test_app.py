@@ -4,8 +4,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from crmsim import ui
 from crmsim.i18n import t
+from crmsim.ui import case_store, formatting
 from tests.conftest import ROOT
 
 
@@ -102,7 +102,7 @@ def test_home_choices_reach_the_simulate_page():
     ],
 )
 def test_money_fits_a_card(value, lang, text):
-    from crmsim.ui import money
+    from crmsim.ui.formatting import money
 
     assert money(value, lang) == text
     assert money(abs(value), lang, signed=True).startswith("+")
@@ -286,7 +286,7 @@ def test_instructor_uploads_a_case_that_then_drives_every_page(lang):
         assert not at.exception, page
         assert any(title in c.value for c in at.caption), page
     at.switch_page("pages/plan.py").run()
-    budget = ui.money(60_000.0, lang)  # the template's budget, not telecom's
+    budget = formatting.money(60_000.0, lang)  # the template's budget, not telecom's
     assert not at.exception and any(budget in c.value for c in at.caption)
 
 
@@ -344,7 +344,7 @@ def test_home_lists_the_case_events_and_simulate_asks_the_debrief(lang, line):
     at.switch_page("pages/simulate.py").run()
     at.button[0].click().run()
     assert not at.exception
-    debrief = ui.case("y_company").debrief[0].get(lang)
+    debrief = case_store.case("y_company").debrief[0].get(lang)
     assert any(debrief in m.value for m in at.markdown)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from crmsim import charts, ui
+from crmsim import charts
 from crmsim.classroom import (
     DEFAULT_WEIGHTS,
     SCORE_KPIS,
@@ -20,6 +20,7 @@ from crmsim.classroom import (
     default_url,
 )
 from crmsim.i18n import Lang, t
+from crmsim.ui import case_store, state
 
 
 @st.cache_resource(show_spinner=False)
@@ -79,7 +80,7 @@ def room_line(room: Room, lang: Lang) -> str:
 
 def use_room_case(room: Room) -> None:
     """Make the room's case, population size and seed the current ones on every page."""
-    ui.choose_case(ui.add_case(room.case), room.customers, room.seed)
+    state.choose_case(case_store.add_case(room.case), room.customers, room.seed)
 
 
 # -- student ------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ def results_table(frame: pd.DataFrame, lang: Lang) -> pd.DataFrame:
 
 # -- instructor ---------------------------------------------------------------------------
 def create_form(lang: Lang) -> None:
-    chosen, case_obj, _ = ui.chosen_book(lang, caption=False)
+    chosen, case_obj, _ = state.chosen_book(lang, caption=False)
     st.caption(
         t("room.create_help", lang)
         + " "
