@@ -16,9 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from crmsim.cases import load_case
-from crmsim.engine import simulate, versions
+from crmsim.model.outputs import versions
+from crmsim.model.reference import reference_simulate
+from crmsim.model.run import simulate
 from crmsim.population import generate
-from crmsim.reference import reference_simulate
 
 TARGETS = {
     "ns_per_customer_month_1m": 100.0,

@@ -144,8 +144,8 @@ def calibration_report(
     customer-months over customer-months at risk; the top-20% share is of 12-month revenue;
     the complaint rate is complaints per customer with a service failure (TARP: ~1 in 26).
     """
-    from crmsim.engine import simulate
     from crmsim.metrics import top_share
+    from crmsim.model.run import simulate
     from crmsim.population import generate
 
     pop = generate(case, customers or case.population.customers, seed=seed)

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from crmsim.engine import HAZARD_TERMS, N_STAGES, STAGE_NAMES
 from crmsim.i18n import Lang, t
+from crmsim.model.month import FAST, HAZARD_TERMS, RESOLVED, SILENT, UNRESOLVED
+from crmsim.model.state import N_STAGES, STAGE_NAMES
 
 MAX_POINTS = 20_000
 PALETTE = [  # Plotly's default qualitative colours
@@ -342,13 +343,13 @@ def customer_timeline(sample: dict, position: int, lang: Lang) -> go.Figure:
             hoverinfo="text",
         )
     )
-    code = sample["complaint"][:, position]
-    for value, key, symbol in (
-        (1, "chart.resolved", "circle"),
-        (2, "chart.unresolved", "x"),
-        (3, "chart.silent", "triangle-down"),
+    code = sample["complaint"][:, position]  # crmsim.model.month: SILENT … FAST
+    for values, key, symbol in (
+        ((RESOLVED, FAST), "chart.resolved", "circle"),
+        ((UNRESOLVED,), "chart.unresolved", "x"),
+        ((SILENT,), "chart.silent", "triangle-down"),
     ):
-        hit = code == value
+        hit = np.isin(code, values)
         if hit.any():
             fig.add_trace(
                 go.Scatter(

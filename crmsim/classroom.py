@@ -776,7 +776,7 @@ def _kpis_of(res, case: Case) -> dict:
 def _team_kpis(
     case_json: str, customers: int, seed: int, round_months: int, schedule: tuple
 ) -> dict:
-    from crmsim.engine import simulate_rounds
+    from crmsim.model.run import simulate_rounds
 
     case = _case(case_json)
     pop = _population(case_json, customers, seed)

@@ -179,7 +179,7 @@ def _preset(name: str, case: Case, pop) -> Plan:
 
 
 def _run(args, case: Case, pop, plan: Plan):
-    from crmsim.engine import simulate
+    from crmsim.model.run import simulate
     from crmsim.segmentation import segment_for_case
 
     seg = segment_for_case(

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from crmsim.cases import Case, load_case
-from crmsim.engine import SimResult, simulate
 from crmsim.i18n import Lang, t
 from crmsim.metrics import clv_by_segment, incremental_roi, kpis, top_share
+from crmsim.model.month import FAST, RESOLVED, SILENT, UNRESOLVED
+from crmsim.model.outputs import SimResult
+from crmsim.model.run import simulate
 from crmsim.plans import Levers, Plan, SegmentationSpec, preset_plan
 from crmsim.population import Population, generate
 from crmsim.segmentation import segment, segment_for_case
@@ -185,7 +187,8 @@ def _recovery(case: Case, pop: Population, seed: int) -> dict:
     }
     stingy = {seg: {**lv.model_dump(), "recovery": 0.0} for seg, lv in sq.allocations.items()}
     method = sq.segmentation.method
-    counts = {code: [0, 0] for code in (1, 2, 3)}  # resolved, unresolved, silent: [n, stayed]
+    # resolved (slow or fast), unresolved, silent: [n, stayed]
+    counts = {code: [0, 0] for code in (RESOLVED, UNRESOLVED, SILENT)}
     kept = {}
     for name, alloc in (("generous", generous), ("stingy", stingy)):
         res = _run(pop, case, _plan(name, method, alloc), 36, seed, sample=2000)
@@ -193,19 +196,19 @@ def _recovery(case: Case, pop: Population, seed: int) -> dict:
         comp = res.sample["complaint"]
         for m in range(res.months - 6):  # month m + 1, then six months to stay or leave
             for code in counts:
-                hit = comp[m] == code
+                hit = (comp[m] == code) | ((code == RESOLVED) & (comp[m] == FAST))
                 counts[code][0] += int(hit.sum())
                 counts[code][1] += int((hit & ((left < 0) | (left > m + 7))).sum())
         k = kpis(res, case)
         kept[name] = (k["recovery_rate"] or 0.0, k["retention_rate"], k["complaints"])
     stay = {code: s / max(n, 1) for code, (n, s) in counts.items()}
     return {
-        "stay_resolved": stay[1],
-        "stay_unresolved": stay[2],
-        "stay_silent": stay[3],
-        "n_resolved": counts[1][0],
-        "n_unresolved": counts[2][0],
-        "n_silent": counts[3][0],
+        "stay_resolved": stay[RESOLVED],
+        "stay_unresolved": stay[UNRESOLVED],
+        "stay_silent": stay[SILENT],
+        "n_resolved": counts[RESOLVED][0],
+        "n_unresolved": counts[UNRESOLVED][0],
+        "n_silent": counts[SILENT][0],
         "resolved_rate_generous": kept["generous"][0],
         "resolved_rate_stingy": kept["stingy"][0],
         "retention_generous": kept["generous"][1],
@@ -242,7 +245,8 @@ def _clv(case: Case, pop: Population, seed: int) -> dict:
     clv = clv_by_segment(res, case).set_index("segment")
     formula = clv["retention_formula"] if "retention_formula" in clv else clv.iloc[:, 1]
     k = kpis(res, case)
-    margin = float(res.customers["last_margin"][res.customers["churn_month"] < 0].mean())
+    alive = res.customers["equity_alive"]
+    margin = float(res.customers["equity_margin"][alive].mean())
     r = 1 - k["monthly_churn"]
     d = case.monthly_discount
 
@@ -263,7 +267,7 @@ def _clv(case: Case, pop: Population, seed: int) -> dict:
 # -- 9 prospecting channels and MAN --------------------------------------------------------
 def _prospecting(case: Case, pop: Population, seed: int) -> dict:
     sq = case.status_quo
-    money = 20000.0
+    money = 2000.0
     out = {}
     for ch in ("referral", "telephone"):
         plan = sq.model_copy(update={"acquisition": {ch: money}, "name": ch})

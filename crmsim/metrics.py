@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmsim.cases import Case
-from crmsim.engine import CHURNED, N_STAGES, SimResult
+from crmsim.model.case import Case
+from crmsim.model.month import HAZARD_TERMS
+from crmsim.model.outputs import SimResult
+from crmsim.model.state import CHURNED, N_STAGES
 
 KPI_KEYS = (
     "customers_start",
@@ -42,17 +44,29 @@ def npv(result: SimResult, case: Case) -> float:
     return float((m["profit"].to_numpy() * _discounts(len(m), case.monthly_discount)).sum())
 
 
+def annuity(hazard: np.ndarray, monthly_rate: float, horizon: int) -> np.ndarray:
+    """Σ_{k=1..H} ((1 − h)/(1 + d))^k: months of margin a customer with monthly hazard h is
+    worth over a horizon of H months, discounted."""
+    r = (1 - np.asarray(hazard, np.float64)) / (1 + monthly_rate)
+    return np.where(r < 1, r * (1 - r**horizon) / np.where(r < 1, 1 - r, 1), horizon)
+
+
 def customer_equity(result: SimResult, case: Case) -> float:
-    """Value of the surviving customers at the end: each survivor's last monthly margin over
-    a capped horizon, weighted by its own survival odds and discounted to the end of the run."""
+    """Terminal customer equity at the end of the run (docs/model.md §5): the final plan
+    played on for ``valuation_months`` without acquisition (the profit of those months,
+    discounted), then each customer still there valued at her margin net of her share of the
+    service money and her hazard, both averaged over the last ``valuation_smoothing`` of those
+    months, capitalised over ``equity_horizon`` months. No change confined to the final
+    months can dress this up: whatever the final plan does plays on before it is valued."""
+    d = case.monthly_discount
+    profit = np.asarray(result.valuation["profit"], np.float64)
+    played = float((profit * _discounts(len(profit), d)).sum())
     c = result.customers
-    alive = (c["end_stage"] < CHURNED).to_numpy()
-    margin = c["last_margin"].to_numpy(np.float64)[alive]
-    hazard = np.nan_to_num(c["hazard"].to_numpy(np.float64)[alive], nan=1.0)
-    r = (1 - hazard) / (1 + case.monthly_discount)
-    horizon = case.model.equity_horizon
-    annuity = np.where(r < 1, r * (1 - r**horizon) / np.where(r < 1, 1 - r, 1), horizon)
-    return float((margin * annuity).sum())
+    alive = c["equity_alive"].to_numpy()
+    margin = c["equity_margin"].to_numpy(np.float64)[alive]
+    hazard = c["equity_hazard"].to_numpy(np.float64)[alive]
+    rest = float((margin * annuity(hazard, d, case.model.equity_horizon)).sum())
+    return played + rest * (1 + d) ** -len(profit)
 
 
 def score(result: SimResult, case: Case) -> float:
@@ -303,8 +317,6 @@ def run_story(result: SimResult, case: Case, status_quo: SimResult | None = None
     terms = result.sample.get("terms")
     driver = None
     if terms is not None and np.isfinite(terms).any():
-        from crmsim.engine import HAZARD_TERMS
-
         gone = np.isfinite(terms).all(axis=1)
         # the push of each term above its average among those who stayed is not observed;
         # rank the terms that raised the hazard most on average among the leavers

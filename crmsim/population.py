@@ -3,35 +3,26 @@
 Traits are drawn with numpy from the case preset; names, cities and companies come from Faker
 pools built once per process and sampled with numpy (per-row Faker calls are 100× slower).
 Observables (what a student may segment on) live in ``Population.customers``; hidden traits
-(wallet, frailty, true satisfaction, ...) live in ``Population.hidden`` and ``state``. Twelve
+(wallet, frailty, ...) in ``Population.traits``, true satisfaction and the rest of the dynamic
+state in ``Population.state`` (both ``crmsim.model.state``). Twelve
 months of purchase history are simulated under the status-quo plan so RFM comes from data.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from crmsim import rng as rngs
-from crmsim.cases import Case, PopulationSpec
-from crmsim.plans import CHANNELS, LEVERS
+from crmsim.model.case import Case
+from crmsim.model.plan import CHANNELS
+from crmsim.model.run import run_history
+from crmsim.model.state import STAGE_NAMES, Population
+from crmsim.model.traits import KANO_TYPES, draw_traits  # noqa: F401  (re-exported)
 
 HISTORY_MONTHS = 12
-KANO_TYPES = ("must_be", "one_dimensional", "attractive", "indifferent")
-KANO_MIX = np.array([0.25, 0.35, 0.25, 0.15])
-# Responsiveness β by Kano type (rows) and lever (columns, in LEVERS order).
-KANO_BETA = np.array(
-    [
-        [1.0, 1.0, 0.3, 0.8, 0.3, 0.6],
-        [0.8, 0.8, 0.6, 1.0, 0.6, 1.0],
-        [0.6, 0.6, 1.0, 1.0, 1.0, 0.8],
-        [0.3, 0.3, 0.2, 0.5, 0.3, 1.2],
-    ],
-    dtype=np.float32,
-)
 INDUSTRIES = (
     "manufacturing",
     "retail_trade",
@@ -45,22 +36,6 @@ INDUSTRIES = (
 AGE_BANDS = ("18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 CHANNEL_MIX = np.array([0.25, 0.2, 0.1, 0.15, 0.3])
 POOL_SIZE = 4000
-
-
-@dataclass
-class Population:
-    """A customer book: observables for students, hidden traits and state for the engine."""
-
-    case_id: str
-    seed: int
-    customers: pd.DataFrame
-    hidden: dict[str, np.ndarray]
-    state: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def n(self) -> int:
-        """Number of customers."""
-        return len(self.customers)
 
 
 @cache
@@ -81,74 +56,12 @@ def name_pools(locale: str, kind: str) -> dict[str, list[str]]:
     return {"names": names, "cities": [c for c, _ in places], "regions": [r for _, r in places]}
 
 
-def _beta_mean_conc(
-    gen: np.random.Generator,
-    mean: float,
-    conc: float,
-    extra_b: np.ndarray,
-) -> np.ndarray:
-    a = max(mean * conc, 1e-3)
-    b = max((1 - mean) * conc, 1e-3) + extra_b
-    return gen.beta(a, b)
-
-
-def draw_traits(
-    gen: np.random.Generator, n: int, spec: PopulationSpec, tenure: np.ndarray | None = None
-) -> dict[str, np.ndarray]:
-    """Hidden traits of ``n`` customers; ``tenure`` (months) conditions frailty on survival.
-
-    A customer who has stayed τ months is a survivor, so frailty is drawn from the posterior
-    Beta(a, b + τ): long-tenure customers are the sturdy ones, as in real cohorts.
-    """
-    f32 = np.float32
-    if tenure is None:
-        tenure = np.zeros(n)
-    wallet = gen.lognormal(np.log(spec.wallet_median), spec.wallet_sigma, n)
-    sow = gen.beta(5, 5, n)
-    theta = np.clip(
-        _beta_mean_conc(gen, spec.base_churn, spec.frailty_concentration, tenure), 1e-5, 0.6
-    )
-    price = gen.beta(2, 5, n)
-    expect = np.clip(gen.normal(spec.expectation_mean, spec.expectation_sd, n), 0.3, 0.9)
-    voice = _beta_mean_conc(gen, spec.voice_mean, 10.0, np.zeros(n))
-    kano = gen.choice(len(KANO_TYPES), size=n, p=KANO_MIX)
-    beta = KANO_BETA[kano].T * gen.lognormal(0.0, 0.2, (len(LEVERS), n)).astype(f32)
-    rate = spec.purchase_rate * gen.gamma(4.0, 0.25, n)
-    fit = gen.normal(0.0, spec.fit_sd, n)
-    u_star = gen.random(n)
-    value = wallet * sow
-    # Rising stars hide inside the lower 60% of value: small today, growing wallets.
-    rank = value.argsort().argsort() / max(n - 1, 1)
-    star = (u_star < spec.rising_star_share / 0.6) & (rank < 0.6)
-    growth = np.where(star, 1.0 + spec.rising_star_growth, 1.0)
-    # Key-account responsiveness: 0 below the 80th value percentile, 1 at the 99th.
-    key_resp = np.clip((rank - 0.80) / 0.19, 0.0, 1.0)
-    beta[LEVERS.index("kam")] *= key_resp.astype(f32)
-    return {
-        "wallet": wallet.astype(f32),
-        "sow0": sow.astype(f32),
-        "logit_theta": np.log(theta / (1 - theta)).astype(f32),
-        "price_sens": price.astype(f32),
-        "expectation0": expect.astype(f32),
-        "voice": voice.astype(f32),
-        "kano": kano.astype(np.int8),
-        "beta": beta.astype(f32),
-        "purchase_rate": rate.astype(f32),
-        "fit": fit.astype(f32),
-        "growth": growth.astype(f32),
-        "rising_star": star,
-        "key_resp": key_resp.astype(f32),
-    }
-
-
 def generate(case: Case, n: int | None = None, seed: int = 42, locale: str = "zh") -> Population:
     """Draw a population of ``n`` customers for ``case`` and simulate its 12-month history.
 
     Traits do not depend on ``locale``: the same seed gives the same customers with names in
     Chinese or English.
     """
-    from crmsim.engine import run_history
-
     spec = case.population
     n = spec.customers if n is None else int(n)
     if not 1 <= n <= 1_000_000:
@@ -159,7 +72,7 @@ def generate(case: Case, n: int | None = None, seed: int = 42, locale: str = "zh
         new, gen.integers(0, 3, n), 3 + gen.exponential(max(spec.tenure_mean - 3, 1), n)
     )
     tenure = np.floor(tenure).astype(np.float32)
-    hidden = draw_traits(gen, n, spec, tenure)
+    traits = draw_traits(gen, n, spec, tenure)
     channel = gen.choice(len(CHANNELS), size=n, p=CHANNEL_MIX)
     second = gen.integers(0, len(INDUSTRIES) if spec.names == "company" else len(AGE_BANDS), n)
 
@@ -182,24 +95,25 @@ def generate(case: Case, n: int | None = None, seed: int = 42, locale: str = "zh
     customers["channel"] = pd.Categorical.from_codes(channel, categories=list(CHANNELS))
     customers["tenure_months"] = tenure.astype(np.int32)
 
-    pop = Population(case_id=case.id, seed=seed, customers=customers, hidden=hidden)
+    pop = Population(case_id=case.id, seed=seed, customers=customers, traits=traits)
     hist = run_history(pop, case, HISTORY_MONTHS, seed)
     pop.state = hist["state"]
+    pop.list_spend = hist["list_spend"]
     obs = hist["observed"]
-    customers["tenure_months"] = pop.state["tenure"].astype(np.int32)
+    customers["tenure_months"] = pop.state.tenure.astype(np.int32)
     customers["stage"] = pd.Categorical.from_codes(
-        pop.state["stage"].astype(np.int8), categories=list(STAGE_KEYS[:4])
+        pop.state.stage.astype(np.int8), categories=list(STAGE_KEYS[:4])
     )
     customers["recency"] = obs["recency"]
     customers["frequency"] = obs["frequency"]
     customers["monetary"] = obs["monetary"]
     customers["revenue_12m"] = obs["revenue"]
     customers["complaints_12m"] = obs["complaints"]
-    customers["survey_score"] = _survey(ngen, pop.state["S"], spec.survey_rate)
+    customers["survey_score"] = _survey(ngen, pop.state.S, spec.survey_rate)
     return pop
 
 
-STAGE_KEYS = ("exploration", "formation", "stability", "decline", "churned")
+STAGE_KEYS = STAGE_NAMES
 
 
 def _cats(pool: list[str]) -> tuple[list[str], np.ndarray]:

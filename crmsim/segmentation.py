@@ -393,12 +393,12 @@ def segment_for_case(
     )
 
 
-def provisional_frame(customers: pd.DataFrame, hidden: dict[str, np.ndarray]) -> pd.DataFrame:
+def provisional_frame(customers: pd.DataFrame, traits) -> pd.DataFrame:
     """The firm's prior view before any history: value from expected spend, nothing observed."""
-    monthly = (hidden["wallet"] * hidden["sow0"]).astype(float)
+    monthly = (traits.wallet * traits.sow0).astype(float)
     frame = customers.copy()
     frame["recency"] = 0
-    frame["frequency"] = np.round(hidden["purchase_rate"] * 12).astype(int)
+    frame["frequency"] = np.round(traits.purchase_rate * 12).astype(int)
     frame["monetary"] = monthly
     frame["revenue_12m"] = monthly * 12
     frame["survey_score"] = np.nan

@@ -5,9 +5,9 @@ import plotly.graph_objects as go
 import pytest
 
 from crmsim import charts
-from crmsim.engine import simulate
 from crmsim.i18n import t
 from crmsim.metrics import cohort_table, kaplan_meier
+from crmsim.model.run import simulate
 from crmsim.segmentation import rfm_scores, segment
 
 CJK = ("\u4e00", "\u9fff")

@@ -8,11 +8,12 @@ import pandas as pd
 import pytest
 
 from crmsim.cases import Event, load_case
-from crmsim.engine import CHURNED, simulate
 from crmsim.metrics import kpis, roi
+from crmsim.model.reference import reference_simulate
+from crmsim.model.run import simulate
+from crmsim.model.state import CHURNED
 from crmsim.plans import LEVERS, Levers, Plan, preset_plan
 from crmsim.population import generate
-from crmsim.reference import reference_simulate
 
 COUNTS = [
     "active_start",
@@ -37,11 +38,19 @@ def _assert_matches_oracle(pop, case, plan, months, seed):
         np.testing.assert_allclose(
             res.monthly[col].to_numpy(), o[col].to_numpy(), rtol=1e-5, err_msg=col
         )
-    used = len(res.customers)
-    churn = np.array([c.churn_month for c in ref.people[:used]])
-    np.testing.assert_array_equal(res.customers["churn_month"].to_numpy(), churn)
-    margin = np.array([c.margin for c in ref.people[:used]])
-    np.testing.assert_allclose(res.customers["margin"].to_numpy(), margin, rtol=1e-4, atol=1e-3)
+    c = res.customers
+    used = len(c)
+    churn = np.array([h[0] for h in ref.horizon[:used]])
+    np.testing.assert_array_equal(c["churn_month"].to_numpy(), churn)
+    margin = np.array([h[1] for h in ref.horizon[:used]])
+    np.testing.assert_allclose(c["margin"].to_numpy(), margin, rtol=1e-4, atol=1e-3)
+    # the valuation months played on past the horizon: survivors' smoothed margin and hazard
+    alive = np.array([p.stage < CHURNED for p in ref.people[:used]])
+    np.testing.assert_array_equal(c["equity_alive"].to_numpy(), alive)
+    for col, attr in (("equity_margin", "val_margin"), ("equity_hazard", "val_hazard")):
+        want = np.array([getattr(p, attr) for p in ref.people[:used]])[alive]
+        got = c[col].to_numpy()[alive]
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=col)
     return res
 
 
@@ -119,14 +128,14 @@ def test_oracle_non_contractual_retail():
 
 
 def test_same_seed_same_result_and_population_untouched(telecom, pop_small):
-    wallet = pop_small.hidden["wallet"].copy()
-    s0 = pop_small.state["S"].copy()
+    wallet = pop_small.traits.wallet.copy()
+    s0 = pop_small.state.S.copy()
     a = simulate(pop_small, telecom, telecom.status_quo, 12, 3)
     b = simulate(pop_small, telecom, telecom.status_quo, 12, 3)
     pd.testing.assert_frame_equal(a.monthly, b.monthly)
     pd.testing.assert_frame_equal(a.customers, b.customers)
-    np.testing.assert_array_equal(pop_small.hidden["wallet"], wallet)
-    np.testing.assert_array_equal(pop_small.state["S"], s0)
+    np.testing.assert_array_equal(pop_small.traits.wallet, wallet)
+    np.testing.assert_array_equal(pop_small.state.S, s0)
     c = simulate(pop_small, telecom, telecom.status_quo, 12, 4)
     assert not a.monthly["churned"].equals(c.monthly["churned"])
 
@@ -202,7 +211,7 @@ def test_more_cross_selling_never_lowers_spend_of_the_satisfied(telecom, pop_mid
     fatigue_free = 3 * telecom.costs.cross_sell * 600 / (pop_mid.n / 10_000)  # u = 3 for 600
     runs = _one_month(pop_mid, telecom, "key", "cross_sell", list(np.linspace(0, fatigue_free, 5)))
     c = runs[0].customers
-    who = (c["segment"].to_numpy() == runs[0].segments.index("key")) & (pop_mid.state["S"] >= 0.5)
+    who = (c["segment"].to_numpy() == runs[0].segments.index("key")) & (pop_mid.state.S >= 0.5)
     rev = np.array([r.customers["revenue"].to_numpy()[who] for r in runs])
     assert (np.diff(rev, axis=0) >= -1e-3).all()
     assert rev[-1].sum() > rev[0].sum()
@@ -212,7 +221,7 @@ def test_cross_selling_annoys_the_dissatisfied(telecom, pop_mid):
     runs = _one_month(pop_mid, telecom, "key", "cross_sell", [0.0, 20000.0])
     c = runs[0].customers
     key = c["segment"].to_numpy() == runs[0].segments.index("key")
-    unhappy = key & (pop_mid.state["S"] < 0.5) & (pop_mid.state["L"] > 0.3)
+    unhappy = key & (pop_mid.state.S < 0.5) & (pop_mid.state.L > 0.3)
     assert unhappy.sum() > 0
     sat = [r.customers["satisfaction"].to_numpy()[unhappy] for r in runs]
     assert (sat[1] <= sat[0] + 1e-6).all() and sat[1].mean() < sat[0].mean()
@@ -255,8 +264,9 @@ def test_shuffling_customers_leaves_aggregates_unchanged(telecom, pop_mid):
         pop_mid.case_id,
         pop_mid.seed,
         pop_mid.customers.iloc[perm].reset_index(drop=True),
-        {k: v[..., perm] for k, v in pop_mid.hidden.items()},
-        {k: v[perm] for k, v in pop_mid.state.items()},
+        pop_mid.traits.take(perm),
+        pop_mid.state.take(perm),
+        pop_mid.list_spend[perm],
     )
     plan = telecom.status_quo.model_copy(update={"acquisition": {}})
     a = kpis(simulate(pop_mid, telecom, plan, 36, 5), telecom)
@@ -394,7 +404,7 @@ def _round_plans(telecom):
 
 
 def test_rounds_of_one_plan_are_the_plain_run(telecom, pop_small):
-    from crmsim.engine import simulate_rounds
+    from crmsim.model.run import simulate_rounds
 
     sq = telecom.status_quo
     one = simulate(pop_small, telecom, sq, 18, 4)
@@ -405,7 +415,7 @@ def test_rounds_of_one_plan_are_the_plain_run(telecom, pop_small):
 
 
 def test_a_round_continues_from_where_the_last_one_left(telecom, pop_small):
-    from crmsim.engine import simulate_rounds
+    from crmsim.model.run import simulate_rounds
 
     sq, richer, zero = _round_plans(telecom)
     first = simulate(pop_small, telecom, richer, 6, 4)
@@ -434,7 +444,7 @@ def test_a_round_continues_from_where_the_last_one_left(telecom, pop_small):
 
 
 def test_rounds_must_share_the_segmentation(telecom, pop_small):
-    from crmsim.engine import simulate_rounds
+    from crmsim.model.run import simulate_rounds
     from crmsim.plans import SegmentationSpec
 
     sq = telecom.status_quo

@@ -2,7 +2,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmsim.engine import simulate
 from crmsim.metrics import (
     KPI_KEYS,
     clv_by_segment,
@@ -18,6 +17,7 @@ from crmsim.metrics import (
     summary_json,
     top_share,
 )
+from crmsim.model.run import simulate
 from crmsim.plans import preset_plan
 
 
@@ -47,12 +47,24 @@ def test_npv_discounts_monthly_profit(runs, telecom):
     assert npv(res, telecom) == pytest.approx(expected)
 
 
-def test_equity_counts_survivors_only(runs, telecom):
+def test_equity_plays_the_final_plan_on_and_values_survivors_only(runs, telecom):
     res = runs["sq"]
     c = res.customers
-    alive = c["end_stage"] < 4
+    alive = c["equity_alive"].to_numpy()
+    mp = telecom.model
+    assert len(res.valuation["profit"]) == mp.valuation_months
+    # customers gone before the horizon's end bring nothing to the valuation months
+    gone = (c["end_stage"] == 4).to_numpy()
+    assert gone.any() and (c.loc[gone, "equity_margin"] == 0).all() and not alive[gone].any()
+    assert (c.loc[alive, "equity_hazard"].between(0, 1)).all()
+    d = telecom.monthly_discount
+    k = len(res.valuation["profit"])
+    played = sum(p / (1 + d) ** (i + 1) for i, p in enumerate(res.valuation["profit"]))
+    r = (1 - c.loc[alive, "equity_hazard"].to_numpy()) / (1 + d)
+    h = mp.equity_horizon
+    rest = (c.loc[alive, "equity_margin"].to_numpy() * r * (1 - r**h) / (1 - r)).sum()
+    assert customer_equity(res, telecom) == pytest.approx(played + rest / (1 + d) ** k)
     assert customer_equity(res, telecom) > 0
-    assert (c.loc[~alive, "last_margin"] == 0).all() and c.loc[alive, "hazard"].notna().all()
     assert score(res, telecom) > npv(res, telecom)
 
 

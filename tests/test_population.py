@@ -35,10 +35,10 @@ def test_shape_and_observables(pop_small):
 def test_same_seed_same_customers(telecom):
     a, b = generate(telecom, 500, seed=3), generate(telecom, 500, seed=3)
     assert a.customers.equals(b.customers)
-    for k in a.hidden:
-        np.testing.assert_array_equal(a.hidden[k], b.hidden[k])
+    for k, v in a.traits.arrays().items():
+        np.testing.assert_array_equal(v, getattr(b.traits, k))
     c = generate(telecom, 500, seed=4)
-    assert not np.array_equal(a.hidden["wallet"], c.hidden["wallet"])
+    assert not np.array_equal(a.traits.wallet, c.traits.wallet)
 
 
 def test_locale_changes_names_only(telecom):
@@ -84,22 +84,22 @@ def test_survey_answers_are_sparse_and_biased_to_the_happy(pop_mid):
     c = pop_mid.customers
     rate = c["survey_score"].notna().mean()
     assert 0.06 < rate < 0.14, rate
-    sat = pop_mid.state["S"]
+    sat = pop_mid.state.S
     answered = c["survey_score"].notna().to_numpy()
     assert sat[answered].mean() > sat[~answered].mean()
 
 
 def test_rising_stars_hide_in_the_lower_value_groups(pop_mid):
-    h = pop_mid.hidden
-    value = h["wallet"] * h["sow0"]
-    star = h["rising_star"]
+    h = pop_mid.traits
+    value = h.wallet * h.sow0
+    star = h.rising_star
     assert 0.02 < star.mean() < 0.08
     assert value[star].mean() < np.median(value)
 
 
 def test_frailty_falls_with_tenure(pop_mid):
     tenure = pop_mid.customers["tenure_months"].to_numpy()
-    lt = pop_mid.hidden["logit_theta"]
+    lt = pop_mid.traits.logit_theta
     assert lt[tenure > 36].mean() < lt[tenure < 12].mean()
 
 

@@ -9,7 +9,7 @@ model: it imports nothing else of it but the plan schema.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -60,6 +60,9 @@ class PopulationSpec(_Strict):
     base_churn: float = Field(0.01, gt=0, le=0.5)
     frailty_concentration: float = Field(6.0, ge=1.0, le=200.0)
     purchase_rate: float = Field(1.5, gt=0, le=30)
+    purchase_shape: float = Field(
+        4.0, gt=0, le=1000, description="Gamma shape of purchase rates across customers (BG/NBD r)"
+    )
     tenure_mean: float = Field(24.0, ge=0, le=240)
     new_share: float = Field(0.05, ge=0, le=1)
     rising_star_share: float = Field(0.05, ge=0, le=0.5)
@@ -83,10 +86,19 @@ class Costs(_Strict):
 
 
 class Channel(_Strict):
-    """One acquisition channel: cost per new customer and the share meeting MAN."""
+    """One acquisition channel (docs/model.md §4): what a new customer costs at low volume, the
+    share of its prospects meeting MAN, and the finite pool of prospects it reaches."""
 
-    cost: float = Field(gt=0, le=1e9)
-    man: float = Field(0.5, ge=0, le=1)
+    cost: float = Field(gt=0, le=1e9, description="cost per new customer at low volume")
+    man: float = Field(
+        0.5, ge=0, le=1, description="share of prospects with Money, Authority, Need"
+    )
+    pool: float = Field(
+        0.05, ge=0, le=10, description="prospects the channel reaches, as a share of the book"
+    )
+    refill: float = Field(
+        0.05, ge=0, le=1, description="share of the worked-out pool that refills each month"
+    )
 
 
 class Event(_Strict):
@@ -121,76 +133,108 @@ class Targets(_Strict):
         return self
 
 
-class ModelParams(_Strict):
-    """Coefficients of the monthly update (DESIGN §3.3); defaults are the documented model."""
+def _c(default: float, what: str, lo: float = -50, hi: float = 50) -> Any:
+    """A model coefficient: its default, its documented meaning and a finite range (a typo such
+    as h_loyalty = 2500 is reported instead of overflowing the hazard)."""
+    return Field(default, ge=lo, le=hi, description=what)
 
-    p_fail: float = Field(0.04, ge=0, le=1)
-    major_share: float = Field(0.3, ge=0, le=1)
-    care_fail_cut: float = Field(0.5, ge=0, le=1)
-    quality_base: float = Field(0.83, ge=0, le=1.5)
-    q_care: Coef = 0.10
-    q_kam: Coef = 0.12
-    q_cross_sell: Coef = 0.04
-    cross_sell_annoy: Coef = 0.06
-    q_fail: Coef = 0.25
-    quality_noise: float = Field(0.05, ge=0, le=1)
-    fatigue: float = Field(0.02, ge=0, le=50)
-    fatigue_dose: float = Field(3.0, gt=0, le=50)
-    price_weight: Coef = 0.8
-    rewards_value: Coef = 0.05
-    ref_price_speed: float = Field(0.15, ge=0, le=1)
-    voice_intercept: Coef = -0.4
-    voice_sat: Coef = 2.0
-    voice_major: Coef = 0.8
-    recovery_floor: float = Field(0.15, ge=0, le=1)
-    recovery_gain: float = Field(0.80, ge=0, le=1)
-    sat_intercept: Coef = 0.55
-    sat_value: Coef = 0.9
-    sat_disconfirm: Coef = 0.8
-    loss_aversion: float = Field(2.0, ge=1, le=50)
-    sat_memory: float = Field(0.6, ge=0, le=1)
-    recovery_lift: float = Field(0.08, ge=0, le=1)
-    unresolved_mult: float = Field(0.6, ge=0, le=1)
-    silent_mult: float = Field(0.85, ge=0, le=1)
-    expect_up: float = Field(0.15, ge=0, le=1)
-    expect_down: float = Field(0.05, ge=0, le=1)
-    loyalty_speed: float = Field(0.25, ge=0, le=1)
-    loyalty_slope: Coef = 12.0
-    loyalty_mid: Coef = 0.72
-    lockin_decay: float = Field(0.10, ge=0, le=1)
-    grievance_decay: float = Field(0.9, ge=0, le=1)
-    grievance_unresolved: Coef = 1.0
-    grievance_silent: Coef = 0.8
-    grievance_resolved: Coef = 0.1
-    minor_severity: float = Field(0.5, ge=0, le=50)
-    h_loyalty: Coef = 2.5
-    h_sat: Coef = 1.5
-    h_grievance: Coef = 1.5
-    h_lockin: Coef = 0.6
-    h_kam: Coef = 0.6
-    h_explore: Coef = 0.6
-    h_decline: Coef = 0.8
-    h_tenure: Coef = 0.15
-    h_discount: Coef = 0.6
-    h_deep_discount: Coef = 0.3
-    deep_discount: float = Field(0.35, ge=0, le=1)
-    stage_spend: tuple[Share, Share, Share, Share] = (0.5, 0.85, 1.0, 0.6)
-    sow_speed: float = Field(0.1, ge=0, le=1)
-    sow_cross_sell: Coef = 0.25
-    sow_kam: Coef = 0.15
-    sow_loyalty: Coef = 0.1
-    min_dwell: int = Field(2, ge=0, le=24)
-    explore_months: int = Field(3, ge=0, le=24)
-    stable_loyalty: Coef = 0.6
-    stable_sat: Coef = 0.65
-    decline_sat: Coef = 0.5
-    decline_loyalty: Coef = 0.3
-    decline_spend: Coef = 0.6
-    recover_sat: Coef = 0.62
-    recover_loyalty: Coef = 0.45
-    referral_affection: float = Field(0.2, gt=0, le=1)
-    referral_max_mult: float = Field(3.0, ge=0, le=50)
-    equity_horizon: int = Field(36, ge=1, le=240)
+
+class ModelParams(_Strict):
+    """Coefficients of the monthly update, grouped by the step they belong to (docs/model.md
+    §3 gives each equation; the symbol there is the name here). Defaults are the documented
+    model; a case's ``[model]`` table overrides any of them."""
+
+    # 1. Service failures
+    p_fail: float = _c(0.04, "monthly probability of a service failure", 0, 1)
+    major_share: float = _c(0.3, "share of failures that are major", 0, 1)
+    care_fail_cut: float = _c(0.5, "failures avoided at full care response", 0, 1)
+    # 2. Delivered value 让渡价值 (quality, price, rewards)
+    quality_base: float = _c(0.83, "quality of the offer before levers", 0, 1.5)
+    q_care: float = _c(0.10, "quality added at full care response")
+    q_kam: float = _c(0.12, "quality added at full key-account response")
+    q_cross_sell: float = _c(0.04, "quality added by relevant offers to the satisfied")
+    cross_sell_annoy: float = _c(0.06, "quality lost when offers reach the dissatisfied (S < 0.5)")
+    q_fail: float = _c(0.25, "quality lost in a month with a failure")
+    quality_noise: float = _c(0.05, "standard deviation of monthly quality noise", 0, 1)
+    fatigue: float = _c(0.01, "quality over-serving takes back at most, per lever", 0, 50)
+    fatigue_dose: float = _c(4.0, "over-serving dose u0 (reference costs per customer)", 0.01, 50)
+    price_weight: float = _c(0.8, "value of a price cut, × price sensitivity")
+    rewards_value: float = _c(0.05, "value of rewards at full response")
+    ref_price_speed: float = _c(0.15, "monthly speed at which the reference price adapts", 0, 1)
+    # 3. Complaints 投诉处理 / 服务补救
+    voice_intercept: float = _c(-0.4, "voice logit intercept")
+    voice_sat: float = _c(2.0, "voice logit per unit of dissatisfaction (0.6 − S)")
+    voice_major: float = _c(0.8, "voice logit added by a major failure")
+    recovery_floor: float = _c(0.15, "resolution odds without complaint money", 0, 1)
+    recovery_gain: float = _c(0.80, "resolution odds complaint money can add", 0, 1)
+    recovery_fast_cost: float = _c(2.0, "money per complaint for fast resolution, in b0", 0.01, 50)
+    # 4. Satisfaction (expectation–disconfirmation, loss aversion) and complaint outcomes
+    sat_intercept: float = _c(0.55, "satisfaction target at value 0.6 and no surprise")
+    sat_value: float = _c(0.9, "satisfaction target per unit of value")
+    sat_disconfirm: float = _c(0.8, "satisfaction target per unit of surprise V − E")
+    loss_aversion: float = _c(2.0, "a shortfall weighs this many times a gain", 1, 50)
+    sat_memory: float = _c(0.6, "share of last month's satisfaction kept", 0, 1)
+    silent_mult: float = _c(0.80, "satisfaction kept after a problem nobody heard of", 0, 1)
+    unresolved_mult: float = _c(0.88, "satisfaction kept after a complaint left unresolved", 0, 1)
+    resolved_mult: float = _c(0.97, "satisfaction kept after a complaint resolved slowly", 0, 1)
+    recovery_lift: float = _c(0.08, "lift after a first minor problem resolved fast", 0, 1)
+    # 5. Expectations ratchet
+    expect_up: float = _c(0.15, "monthly speed of expectations up after a pleasant surprise", 0, 1)
+    expect_down: float = _c(0.05, "monthly speed of expectations down after a shortfall", 0, 1)
+    # 6. Loyalty (Jones–Sasser zones) and lock-in
+    loyalty_speed: float = _c(0.25, "monthly speed of loyalty toward its curve", 0, 1)
+    loyalty_slope: float = _c(12.0, "steepness of the satisfaction–loyalty curve")
+    loyalty_mid: float = _c(0.72, "satisfaction at which loyalty is half-way")
+    lockin_decay: float = _c(0.10, "monthly decay of lock-in", 0, 1)
+    # 7. Grievance stock
+    grievance_decay: float = _c(0.9, "share of grievance kept each month", 0, 1)
+    grievance_silent: float = _c(1.0, "grievance from a problem nobody heard of")
+    grievance_unresolved: float = _c(0.7, "grievance from a complaint left unresolved")
+    grievance_resolved: float = _c(0.25, "grievance from a complaint resolved slowly")
+    grievance_fast: float = _c(0.0, "grievance from a complaint resolved fast")
+    minor_severity: float = _c(0.5, "severity of a minor problem (a major one is 1)", 0, 50)
+    # 8. Churn hazard (logit-additive terms)
+    h_loyalty: float = _c(2.5, "hazard logit per unit of loyalty (L − 0.5)")
+    h_sat: float = _c(1.5, "hazard logit per unit of satisfaction (S − 0.6)")
+    h_grievance: float = _c(1.5, "hazard logit per unit of grievance")
+    h_lockin: float = _c(0.6, "hazard logit per unit of lock-in")
+    h_kam: float = _c(0.6, "hazard logit per unit of key-account response")
+    h_explore: float = _c(0.6, "hazard logit added in 考察期")
+    h_decline: float = _c(0.8, "hazard logit added in 退化期")
+    h_tenure: float = _c(0.15, "hazard logit per unit of ln(1 + tenure)")
+    h_discount: float = _c(0.6, "hazard logit per unit of discount, up to the deep discount")
+    h_deep_discount: float = _c(0.3, "hazard logit added by a discount deeper than that")
+    deep_discount: float = _c(0.35, "a discount deeper than this hurts", 0, 1)
+    # 9. Spending
+    stage_spend: tuple[Share, Share, Share, Share] = Field(
+        (0.5, 0.85, 1.0, 0.6), description="spend multiplier in 考察/形成/稳定/退化期"
+    )
+    sow_speed: float = _c(0.1, "monthly speed of share of wallet toward its target", 0, 1)
+    sow_cross_sell: float = _c(0.25, "share of wallet added at full marketing response")
+    sow_kam: float = _c(0.15, "share of wallet added at full key-account response")
+    sow_loyalty: float = _c(0.1, "share of wallet per unit of loyalty (L − 0.5)")
+    # 10. Lifecycle stages
+    min_dwell: int = Field(2, ge=0, le=24, description="months in a stage before it can change")
+    explore_months: int = Field(3, ge=0, le=24, description="months of 考察期 at least")
+    stable_loyalty: float = _c(0.6, "形成→稳定 when loyalty above this …")
+    stable_sat: float = _c(0.65, "… and satisfaction above this")
+    decline_sat: float = _c(0.5, "→退化 when satisfaction below this, or …")
+    decline_loyalty: float = _c(0.3, "… loyalty below this, or …")
+    decline_spend: float = _c(0.6, "… spend below this share of its own 6-month mean")
+    recover_sat: float = _c(0.62, "退化→形成 when satisfaction above this …")
+    recover_loyalty: float = _c(0.45, "… and loyalty above this")
+    # Acquisition 客户获取
+    referral_rate: float = _c(0.02, "referrals available per affection-zone customer a month", 0, 1)
+    # Valuing the customers still there at the end (terminal customer equity)
+    valuation_months: int = Field(
+        12, ge=1, le=60, description="months the final plan is played on past the horizon"
+    )
+    valuation_smoothing: int = Field(
+        6, ge=1, le=24, description="months of margin and hazard averaged for the remainder"
+    )
+    equity_horizon: int = Field(
+        36, ge=1, le=240, description="months the remainder is capitalised over"
+    )
 
 
 class Case(_Strict):

@@ -10,9 +10,10 @@ import streamlit as st
 
 from crmsim.cases import Case
 from crmsim.charts import segment_label
-from crmsim.engine import SimResult, simulate
 from crmsim.i18n import Lang, t
 from crmsim.metrics import incremental_roi
+from crmsim.model.outputs import SimResult
+from crmsim.model.run import simulate
 from crmsim.plans import LEVERS, Plan, without
 from crmsim.population import Population, generate
 from crmsim.ui.case_store import case
