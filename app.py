@@ -11,16 +11,16 @@ lang = navigation.bootstrap("home")
 st.title(t("home.title", lang))
 st.write(t("home.intro", lang))
 
+if navigation.arrived():  # the setup kept across pages (widget state is not)
+    state.seed_home_widgets()
 picker = st.container()
 uploads.case_upload_panel(state.picked_case(), lang)  # may load a case and pick it
-ids = case_store.case_ids()
-chosen = state.setup()  # kept across pages (widget state is not)
 case_id = picker.selectbox(
     t("home.case", lang),
-    ids,
-    index=ids.index(chosen["case_id"]),
+    case_store.case_ids(),
     format_func=lambda cid: case_store.case_label(cid, lang),
     key="case_id",
+    on_change=state.case_picked,
 )
 case = case_store.case(case_id)
 st.subheader(case.title.get(lang))
@@ -37,13 +37,11 @@ n = left.number_input(
     t("home.customers", lang),
     min_value=100,
     max_value=100_000,
-    value=min(chosen["customers"], 100_000),
     step=500,
     key="customers",
+    help=t("case_list.own_size", lang, n=f"{case_store.own_size(case_id):,}"),
 )
-seed = right.number_input(
-    t("home.seed", lang), min_value=0, max_value=2**31 - 1, value=chosen["seed"], key="seed"
-)
+seed = right.number_input(t("home.seed", lang), min_value=0, max_value=state.MAX_SEED, key="seed")
 
 state.remember_setup(case_id, int(n), int(seed))
 pop = runs.population(case_id, int(n), int(seed), lang)

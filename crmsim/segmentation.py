@@ -8,6 +8,7 @@ the hidden traits.
 
 from __future__ import annotations
 
+import contextlib
 import operator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,6 +56,12 @@ RULE_OPS = {
     "!=": operator.ne,
 }
 MAX_RULES = 20
+DEFAULT_SHARES = {
+    "abc": (0.8, 0.15, 0.05),
+    "pyramid": (0.1, 0.3, 0.6),
+    "clv": (0.05, 0.15, 0.30, 0.50),
+}
+DEFAULT_FEATURES = ("recency", "frequency", "monetary")
 
 
 @dataclass
@@ -289,6 +296,22 @@ def profile(frame: pd.DataFrame, labels: np.ndarray, names: list[str]) -> pd.Dat
     return out
 
 
+def full_params(method: str, params: dict | None) -> dict:
+    """A method's parameters with its defaults filled in, so two ways of writing the same
+    segmentation (``{}`` and ``{"shares": [0.1, 0.3, 0.6]}`` for the pyramid) compare equal."""
+    out = dict(params or {})
+    if method in DEFAULT_SHARES:
+        # not shares at all: compared as written (and refused by ``segment``)
+        with contextlib.suppress(TypeError, ValueError):
+            out["shares"] = [round(float(x), 9) for x in out.get("shares", DEFAULT_SHARES[method])]
+    elif method == "kmeans":
+        out.setdefault("k", 4)
+        out["features"] = list(out.get("features", DEFAULT_FEATURES))
+    elif method == "rules":
+        out.setdefault("default", "other")
+    return out
+
+
 def segment(
     frame: pd.DataFrame,
     method: str,
@@ -327,7 +350,7 @@ def segment(
         labels, names = rfm(frame), list(RFM_SEGMENTS)
         new_segment = "new"
     elif method == "abc":
-        shares = _shares(params, "shares", (0.8, 0.15, 0.05))
+        shares = _shares(params, "shares", DEFAULT_SHARES["abc"])
         order = np.argsort(-value, kind="stable")
         total = value.sum() if value.sum() > 0 else 1.0
         cum_before = (np.cumsum(value[order]) - value[order]) / total
@@ -336,16 +359,19 @@ def segment(
         labels[order] = lab_sorted
         names = list(ABC)
     elif method == "pyramid":
-        labels, names = _by_rank(value, _shares(params, "shares", (0.1, 0.3, 0.6))), list(PYRAMID)
+        labels, names = (
+            _by_rank(value, _shares(params, "shares", DEFAULT_SHARES["pyramid"])),
+            list(PYRAMID),
+        )
     elif method == "clv":
         est = clv_estimate(frame, margin_rate, base_churn)
-        labels = _by_rank(est, _shares(params, "shares", (0.05, 0.15, 0.30, 0.50)))
+        labels = _by_rank(est, _shares(params, "shares", DEFAULT_SHARES["clv"]))
         names = list(CLV_TIERS)
     elif method == "kmeans":
         k = params.get("k", 4)
         if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= 10:
             raise _bad("k", "k_range")
-        feats = tuple(params.get("features", ("recency", "frequency", "monetary")))
+        feats = tuple(params.get("features", DEFAULT_FEATURES))
         numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
         if not feats or any(f not in numeric for f in feats):
             raise _bad("features", "features_invalid", known=", ".join(numeric))

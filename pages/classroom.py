@@ -26,7 +26,7 @@ with student, room_ui.guard(lang):
             seg = segments.current_segmentation(case, pop)
             plan = plan_state.current_plan(case, seg, pop.n)
             st.write(t("room.your_plan", lang, method=t(f"method.{seg.method}", lang)))
-            st.page_link("pages/plan.py", label=t("nav.plan", lang), query_params={"lang": lang})
+            navigation.page_link("pages/plan.py", t("nav.plan", lang))
             if st.button(t("room.submit", lang, round=room.current_round), key="room_submit"):
                 try:
                     room_ui.store().submit(room.code, seat["token"], plan, room.current_round)

@@ -21,13 +21,16 @@ names = st.multiselect(
     default=["status_quo", "zero", "pyramid"],
     format_func=lambda p: t(f"preset.{p}", lang),
     key="cmp_plans",
+    bind="query-params",
 )
 if len(names) > MAX_PLANS:
     st.warning(t("cmp.too_many", lang))
     names = names[:MAX_PLANS]
 left, mid = st.columns(2)
-months = left.slider(t("sim.months", lang), 12, 60, min(case.months, 60), key="cmp_months")
-replicates = mid.slider(t("cmp.replicates", lang), 1, 5, 3, key="cmp_reps")
+months = left.slider(
+    t("sim.months", lang), 12, 60, min(case.months, 60), key="cmp_months", bind="query-params"
+)
+replicates = mid.slider(t("cmp.replicates", lang), 1, 5, 3, key="cmp_reps", bind="query-params")
 segmentation = segments.status_quo_segmentation(case, pop)
 plans = {
     t(f"preset.{n}", lang): plan_state.chosen_plan(n, case, segmentation, pop.n).model_dump_json()
@@ -35,7 +38,9 @@ plans = {
 }
 request = (tuple(plans.values()), months, replicates)
 
-if names and st.button(t("cmp.run", lang), type="primary", key="cmp_run"):
+# A reload (or a shared link) of a page that showed a comparison shows it again.
+reloaded = st.query_params.get("ran") == "1" and "cmp_last" not in st.session_state
+if names and (st.button(t("cmp.run", lang), type="primary", key="cmp_run") or reloaded):
     bar = st.progress(0.0)
     todo = [(p, r) for p in plans.values() for r in range(replicates)]
     for i, (plan_json, r) in enumerate(todo):
@@ -47,8 +52,10 @@ if names and st.button(t("cmp.run", lang), type="primary", key="cmp_run"):
     st.session_state["cmp_last"] = request
 
 if not names or st.session_state.get("cmp_last") != request:
+    st.query_params.pop("ran", None)
     st.info(t("cmp.press_run", lang))
     st.stop()
+st.query_params["ran"] = "1"
 
 
 def result(plan_json: str, r: int = 0):

@@ -19,8 +19,6 @@ for term, lesson in GLOSSARY:
     left, right = st.columns([3, 1])
     left.markdown(f"**{zh}** · {en}  \n{text}")
     if lesson:
-        right.page_link(
-            "pages/learn.py",
-            label=t(f"learn.{lesson}.title", lang),
-            query_params={"lang": lang, "lesson": lesson},
+        navigation.page_link(
+            "pages/learn.py", t(f"learn.{lesson}.title", lang), where=right, lesson=lesson
         )

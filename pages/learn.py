@@ -71,7 +71,7 @@ if st.button(t("learn.submit", lang), key=f"learn_submit_{key}"):
 
 st.markdown(f"**{t('learn.glossary_link', lang)}**")
 st.markdown(" · ".join(t(f"glossary.{term}.name", lang) for term in lesson.terms))
-st.page_link("pages/glossary.py", label=t("learn.to_glossary", lang), query_params={"lang": lang})
+navigation.page_link("pages/glossary.py", t("learn.to_glossary", lang))
 
 done = lessons.lessons_done()
 progress.progress(

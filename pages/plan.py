@@ -9,7 +9,7 @@ from crmsim.ui import formatting, navigation, plan_grid, plan_state, segments, s
 
 lang = navigation.bootstrap("plan")
 st.title(t("plan_page.title", lang))
-chosen, case, pop = state.chosen_book(lang, caption=False)
+chosen, case, pop = state.chosen_book(lang)
 seg = segments.current_segmentation(case, pop)
 st.caption(
     t(

@@ -179,4 +179,4 @@ if st.button(t("real.like_button", lang), key="real_like"):
     st.session_state["real_like_done"] = made.title.get(lang)
 if st.session_state.get("real_like_done"):
     st.success(t("real.like_done", lang, title=st.session_state["real_like_done"]))
-    st.page_link("pages/customers.py", label=t("real.like_next", lang), query_params={"lang": lang})
+    navigation.page_link("pages/customers.py", t("real.like_next", lang))

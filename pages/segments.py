@@ -8,27 +8,28 @@ from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.plans import SEGMENT_METHODS
 from crmsim.segmentation import rfm_scores, segment_for_case
-from crmsim.ui import navigation, segments, state
+from crmsim.ui import navigation, plan_state, segments, state
 
 lang = navigation.bootstrap("segments")
 st.title(t("seg_page.title", lang))
 chosen, case, pop = state.chosen_book(lang)
 customers = pop.customers
 
+if navigation.arrived():  # from another page, a reload or a link: show the choice made
+    segments.seed_widgets(segments.current_spec(case))
 method = st.selectbox(
     t("seg_page.method", lang),
     SEGMENT_METHODS,
     key="seg_method",
-    index=SEGMENT_METHODS.index("pyramid"),
     format_func=lambda m: t(f"method.{m}", lang),
 )
-params = segments.segmentation_params(method, customers, lang)
+params = segments.segmentation_params(method, lang)
 try:
     seg = segment_for_case(customers, method, params, case, chosen["seed"])
 except InputError as exc:
     st.error(t("seg_page.invalid", lang) + "\n\n" + exc.report(lang))
     st.stop()
-st.session_state["segmentation"] = {"method": method, "params": params}
+plan_state.remember_segmentation({"method": method, "params": params})
 
 profile = seg.profile.assign(
     segment=[charts.segment_label(s, lang) for s in seg.profile["segment"]]

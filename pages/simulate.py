@@ -1,12 +1,10 @@
 """Simulate: pick a plan, run it over the months, read the dashboards."""
 
-import numpy as np
 import streamlit as st
 
-from crmsim import charts
 from crmsim.i18n import t
-from crmsim.metrics import cohort_table, kaplan_meier, kpis, run_story
-from crmsim.ui import formatting, navigation, plan_state, runs, segments, state
+from crmsim.metrics import kpis, run_story
+from crmsim.ui import dashboards, formatting, navigation, plan_state, runs, segments, state
 
 lang = navigation.bootstrap("simulate")
 st.title(t("sim.title", lang))
@@ -14,18 +12,25 @@ st.title(t("sim.title", lang))
 chosen, case, pop = state.chosen_book(lang)
 
 left, right = st.columns([2, 1])
+choices = plan_state.plan_choices()
 preset = left.selectbox(
     t("sim.plan", lang),
-    plan_state.plan_choices(),
+    choices,
+    index=choices.index("my_plan") if "my_plan" in choices else 0,  # the plan the user made
     key="sim_preset",
     format_func=lambda p: t(f"preset.{p}", lang),
+    bind="query-params",
 )
-months = right.slider(t("sim.months", lang), 12, 60, min(case.months, 60), key="sim_months")
+months = right.slider(
+    t("sim.months", lang), 12, 60, min(case.months, 60), key="sim_months", bind="query-params"
+)
 segmentation = segments.status_quo_segmentation(case, pop)
 plan = plan_state.chosen_plan(preset, case, segmentation, pop.n)
 args = (chosen["case_id"], chosen["customers"], chosen["seed"], lang)
 
-if st.button(t("sim.run", lang), type="primary", key="sim_run"):
+# A reload (or a shared link) of a page that showed results shows them again.
+reloaded = st.query_params.get("ran") == "1" and "sim_last" not in st.session_state
+if st.button(t("sim.run", lang), type="primary", key="sim_run") or reloaded:
     bar = st.progress(0.0, text=t("sim.running", lang))
     runs.run(*args, case.status_quo.model_dump_json(), months)
     runs.run(
@@ -38,8 +43,10 @@ if st.button(t("sim.run", lang), type="primary", key="sim_run"):
     st.session_state["sim_last"] = (plan.model_dump_json(), months)
 
 if st.session_state.get("sim_last") != (plan.model_dump_json(), months):
+    st.query_params.pop("ran", None)
     st.info(t("sim.press_run", lang))
     st.stop()
+st.query_params["ran"] = "1"
 
 res = runs.run(*args, plan.model_dump_json(), months)
 base = runs.run(*args, case.status_quo.model_dump_json(), months)
@@ -64,70 +71,17 @@ if case.debrief:
     with st.expander(t("sim.debrief", lang)):
         st.markdown("\n".join(f"{i}. {q.get(lang)}" for i, q in enumerate(case.debrief, 1)))
 
-tabs = st.tabs(
-    [
-        t(f"sim.tab_{k}", lang)
-        for k in ("money", "retention", "satisfaction", "complaints", "roi", "customer")
-    ]
-)
-with tabs[0]:
-    st.plotly_chart(
-        charts.money_over_time(res.monthly, res.meta["events"], lang, case.currency), key="c_money"
-    )
-with tabs[1]:
-    st.plotly_chart(
-        charts.retention_curves(kaplan_meier(res), lang, res.meta["events"]), key="c_km"
-    )
-    st.plotly_chart(charts.cohort_heatmap(cohort_table(res), lang), key="c_cohort")
-with tabs[2]:
-    st.plotly_chart(
-        charts.satisfaction_heatmap(res.sat_hist, lang, res.meta["events"]), key="c_sat"
-    )
-    st.plotly_chart(charts.stage_sankey(res.transitions, lang), key="c_sankey")
-with tabs[3]:
-    st.plotly_chart(
-        charts.complaints_over_time(res.monthly, lang, res.meta["events"]), key="c_complaints"
-    )
-with tabs[4]:
-    st.caption(t("sim.roi_note", lang))
-    roi_key = ("sim_roi", plan.model_dump_json(), months, args)
-    if st.button(t("sim.roi_button", lang), key="sim_roi_run"):
-        bar = st.progress(0.0)
-        st.session_state["sim_roi"] = (
-            roi_key,
-            runs.roi_breakdown(
-                args, plan, months, case, lang, progress=lambda i, n: bar.progress(i / n)
-            ),
-        )
-        bar.empty()
-    stored = st.session_state.get("sim_roi")
-    if stored and stored[0] == roi_key:
-        table = stored[1]
-        shown = table.dropna(subset=["roi"])
-        if not shown.empty:
-            st.plotly_chart(charts.roi_bars(shown, lang), key="c_roi")
-        st.dataframe(
-            table.assign(
-                roi=[
-                    f"{v:.2f}" if v == v and v is not None else t("sim.roi_none", lang)
-                    for v in table["roi"]
-                ]
-            )[["label", "roi"]].rename(columns={"label": "", "roi": t("chart.roi_axis", lang)}),
-            hide_index=True,
-        )
-with tabs[5]:
-    slots = res.sample["slots"]
-    left_in = res.customers["churn_month"].to_numpy()[slots]
-    churned = left_in > 0
-    # leavers with the longest stories first, then those who stayed
-    order = np.lexsort((-left_in, ~churned))[:200]
-    names = pop.customers["name"].to_numpy()
-    pick = st.selectbox(
-        t("sim.customer", lang),
-        order,
-        key="sim_customer",
-        format_func=lambda j: formatting.customer_label(names[slots[j]], churned[j], lang),
-    )
-    st.plotly_chart(charts.customer_timeline(res.sample, int(pick), lang), key="c_timeline")
-    if churned[pick]:
-        st.plotly_chart(charts.churn_reasons(res.sample["terms"][pick], lang), key="c_reasons")
+labels = [t(f"sim.tab_{k}", lang) for k in dashboards.TABS]
+tabs = dict(zip(dashboards.TABS, st.tabs(labels, key="sim_tab", bind="query-params"), strict=True))
+draw = {
+    "money": lambda: dashboards.money(res, case, lang),
+    "retention": lambda: dashboards.retention(res, lang),
+    "satisfaction": lambda: dashboards.satisfaction(res, lang),
+    "complaints": lambda: dashboards.complaints(res, lang),
+    "roi": lambda: dashboards.roi(args, plan, months, case, lang),
+    "customer": lambda: dashboards.customer(res, pop, lang),
+}
+for name, tab in tabs.items():
+    if tab.open:  # only the open tab is drawn; switching tabs reruns the page
+        with tab:
+            draw[name]()

@@ -48,6 +48,12 @@ def test_switching_case_and_language():
     assert at.title[0].value == "客户关系管理实验室"
 
 
+def _open_tab(at: AppTest, name: str, lang: str) -> AppTest:
+    """Open one of the Simulate page's tabs, as a click on it does (the tabs keep state)."""
+    at.session_state["sim_tab"] = t(f"sim.tab_{name}", lang)
+    return at.run()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_simulate_page_runs_a_plan_and_draws_the_dashboards(lang):
     at = _page("simulate", lang, 2000, 3)
@@ -59,13 +65,22 @@ def test_simulate_page_runs_a_plan_and_draws_the_dashboards(lang):
     assert not at.exception
     assert len(at.metric) == 6
     assert all(m.delta is not None for m in at.metric if m.value != "—")
-    charts = at.get("plotly_chart")
-    assert len(charts) >= 7
+    drawn = {}
+    for name in ("money", "retention", "satisfaction", "complaints", "customer"):
+        _open_tab(at, name, lang)
+        assert not at.exception, name
+        drawn[name] = len(at.get("plotly_chart"))
+    # only the open tab is drawn: one or two charts each, eight in all
+    assert drawn["money"] == 1 and drawn["retention"] == 2 and drawn["satisfaction"] == 2
+    assert sum(drawn.values()) >= 8
+    _open_tab(at, "roi", lang)
+    assert not at.get("plotly_chart")  # nothing until asked
     at.button(key="sim_roi_run").click().run()
     assert not at.exception
+    assert at.session_state["sim_tab"] == t("sim.tab_roi", lang)  # the tab stays open
     roi = at.dataframe[-1].value
     assert len(roi) >= 5  # the levers the plan uses and its three segments
-    assert len(at.get("plotly_chart")) == len(charts) + 1
+    assert len(at.get("plotly_chart")) == 1
     story = " ".join(m.value for m in at.markdown)
     assert ("留到了最后" in story) if lang == "zh" else ("stayed to the end" in story)
 
@@ -74,6 +89,7 @@ def test_simulate_page_drill_down_explains_a_leaver():
     at = _page("simulate", "en", 2000, 3)
     at.selectbox(key="sim_preset").select("zero")
     at.button(key="sim_run").click().run()
+    _open_tab(at, "customer", "en")
     assert not at.exception
     first = at.selectbox(key="sim_customer").options[0]
     assert first.endswith("left")  # leavers are listed first

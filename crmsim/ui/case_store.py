@@ -20,6 +20,16 @@ from crmsim.cases import (
 from crmsim.i18n import Lang, t
 
 UPLOAD_PREFIX = "upload_"  # keys of uploaded cases; no built-in case id starts with it
+# The teaching cases written from the course's own material, in the order the course meets
+# them; every other built-in case is an industry preset.
+COURSEWARE_CASES = (
+    "rice_shop",
+    "y_company",
+    "beijing_post",
+    "mobile_operator",
+    "retail_bank",
+    "online_retailer",
+)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -100,16 +110,43 @@ def _builtin_ids() -> tuple[str, ...]:
 
 
 def case_ids() -> list[str]:
-    """Built-in case ids, then the cases this session uploaded."""
-    return [*_builtin_ids(), *_session_uploads()]
+    """The cases to pick from, grouped: courseware cases in the course's order, industry
+    presets, then the cases this session uploaded."""
+    builtin = _builtin_ids()
+    courseware = [cid for cid in COURSEWARE_CASES if cid in builtin]
+    presets = [cid for cid in builtin if cid not in COURSEWARE_CASES]
+    return [*courseware, *presets, *_session_uploads()]
+
+
+def case_group(case_id: str) -> str:
+    """``courseware``, ``preset`` or ``uploaded``."""
+    if case_id.startswith(UPLOAD_PREFIX):
+        return "uploaded"
+    return "courseware" if case_id in COURSEWARE_CASES else "preset"
 
 
 def case_label(case_id: str, lang: Lang) -> str:
-    """The case's title in ``lang``, marked when an instructor uploaded it."""
-    title = case(case_id).title.get(lang)
-    return (
-        t("home.uploaded_mark", lang, title=title) if case_id.startswith(UPLOAD_PREFIX) else title
-    )
+    """The case's title in ``lang`` after its group (课程案例 · …, 行业预设 · …, 上传 · …)."""
+    return t(f"case_list.{case_group(case_id)}", lang, title=case(case_id).title.get(lang))
+
+
+def own_size(case_id: str) -> int:
+    """The population size a case is written for, within what the app offers."""
+    return int(min(max(case(case_id).population.customers, 100), 100_000))
+
+
+def adopt_case(case_id: str) -> bool:
+    """Make a case named in a link this session's again: built-in cases always, an upload if
+    this server still holds it (another session uploaded it, or this browser before a reload)."""
+    if not case_id.startswith(UPLOAD_PREFIX):
+        return case_id in _builtin_ids()
+    if case_id in _session_uploads():
+        return True
+    found = _case_uploads().get(case_id)
+    if found is None:
+        return False
+    _session_uploads()[case_id] = found.model_dump_json().encode()
+    return True
 
 
 def event_line(ev, lang: Lang) -> str:

@@ -1,24 +1,19 @@
-"""The Learn page's state: the lesson picked and the lessons passed, kept in the URL."""
+"""The Learn page's state: the lesson picked (``?lesson=``) and the lessons passed (``?done=``,
+sticky on every page, see ``url_state``), so a learner can bookmark the page and come back."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from crmsim.i18n import Lang, t
+from crmsim.lessons import BY_KEY, LESSONS
+from crmsim.lessons import run as run_lesson
+from crmsim.ui import url_state
 
 
-# -- lessons ---------------------------------------------------------------------------------
 def lessons_done() -> list[str]:
-    """Lessons whose self-check was passed, from the session and the URL (``?done=a,b``), so
-    a learner can bookmark the page and come back."""
-    from crmsim.lessons import BY_KEY
-
-    raw = st.query_params.get("done", "")
-    found = [k for k in raw.split(",") if k in BY_KEY]
-    for k in st.session_state.get("lessons_done", []):
-        if k not in found:
-            found.append(k)
-    return found
+    """Lessons whose self-check was passed."""
+    return list(st.session_state.get("lessons_done", []))
 
 
 def mark_lesson_done(key: str) -> None:
@@ -27,13 +22,20 @@ def mark_lesson_done(key: str) -> None:
     if key not in done:
         done.append(key)
     st.session_state["lessons_done"] = done
-    st.query_params["done"] = ",".join(done)
+    url_state.put("done", ",".join(done))
+
+
+def _restore(raw: str) -> None:
+    done = [k for k in dict.fromkeys(raw.split(",")) if k in BY_KEY]
+    st.session_state["lessons_done"] = done
+    url_state.put("done", ",".join(done) or None)
+
+
+url_state.register("done", _restore, order=40)
 
 
 def chosen_lesson(lang: Lang) -> str:
     """The lesson picker, starting from ``?lesson=`` and writing the choice back to the URL."""
-    from crmsim.lessons import LESSONS
-
     keys = [lesson.key for lesson in LESSONS]
     asked = st.query_params.get("lesson")
     if (
@@ -50,15 +52,12 @@ def chosen_lesson(lang: Lang) -> str:
         format_func=lambda k: ("✓ " if k in done else "") + t(f"learn.{k}.title", lang),
     )
     st.session_state["learn_url_seen"] = key
-    st.query_params["lesson"] = key
-    if done:
-        st.query_params["done"] = ",".join(lessons_done())
+    if st.query_params.get("lesson") != key:
+        st.query_params["lesson"] = key
     return key
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def lesson_facts(key: str, seed: int) -> dict:
     """The facts of one lesson's experiment (shared by every learner with the same seed)."""
-    from crmsim.lessons import run
-
-    return run(key, seed)
+    return run_lesson(key, seed)

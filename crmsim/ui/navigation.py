@@ -8,6 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from crmsim.i18n import LANGS, Lang, normalize_lang, t
+from crmsim.ui import lessons, plan_state, state, url_state
+
+# The modules whose sticky parameters a new session restores register them when imported
+# (lessons: ``done``; plan_state: ``plan``; state: ``case``, ``n``, ``seed``): importing them
+# here registers them before the first page of a session runs.
+STICKY_MODULES = (lessons, plan_state, state)
 
 # (page key, file) of the pages that exist; labels come from the catalogs (nav.<key>).
 PAGES: tuple[tuple[str, str], ...] = (
@@ -35,7 +41,11 @@ def current_lang() -> Lang:
 
 
 def bootstrap(page: str) -> Lang:
-    """Page config, language switch (kept in the URL) and the translated sidebar navigation."""
+    """Page config, the state a link or reload brings back, the language switch and the
+    translated sidebar navigation (links carry the sticky parameters, see ``url_state``)."""
+    st.session_state.pop("_sticky_links", None)  # last run's links are gone
+    st.session_state["_page_before"] = st.session_state.get("_page")
+    st.session_state["_page"] = page
     lang = current_lang()
     st.set_page_config(
         page_title=f"{t('app.name', lang)} · {t(f'nav.{page}', lang)}",
@@ -43,11 +53,20 @@ def bootstrap(page: str) -> Lang:
         layout="wide",
     )
     st.session_state["lang"] = lang
-    st.query_params["lang"] = lang
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
+    url_state.restore_once()
     with st.sidebar:
         st.markdown(f"### {t('app.name', lang)}")
-        for key, path in PAGES:
-            st.page_link(path, label=t(f"nav.{key}", lang), query_params={"lang": lang})
+        links = st.empty()
+
+        def draw_links() -> None:
+            with links.container():
+                for key, path in PAGES:
+                    page_link(path, t(f"nav.{key}", lang))
+
+        draw_links()
+        url_state.set_link_drawer(draw_links)
         st.divider()
         choice = st.radio(
             t("app.language", lang),
@@ -61,4 +80,18 @@ def bootstrap(page: str) -> Lang:
             st.session_state["lang"] = choice
             st.query_params["lang"] = choice
             st.rerun()
+    for problem in url_state.problems():
+        st.warning(t(f"url.{problem}", lang))
     return lang
+
+
+def arrived() -> bool:
+    """Whether this run is the first on its page (a page change, a reload, a link), not a
+    rerun caused by a widget on the page."""
+    return st.session_state.get("_page_before") != st.session_state.get("_page")
+
+
+def page_link(path: str, label: str, where=None, **params: str) -> None:
+    """A link to another page of the app that keeps the language and the sticky state (and
+    ``params`` for that page), drawn in ``where`` (a column, say) or the page."""
+    (where or st).page_link(path, label=label, query_params={**url_state.carried(), **params})

@@ -10,47 +10,74 @@ from crmsim.cases import Case
 from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
 from crmsim.population import Population
-from crmsim.segmentation import Segmentation, segment_for_case
+from crmsim.segmentation import (
+    DEFAULT_FEATURES,
+    DEFAULT_SHARES,
+    Segmentation,
+    full_params,
+    segment_for_case,
+)
+
+RULES_EXAMPLE = [
+    {"segment": "vip", "conditions": [{"field": "monetary", "op": ">=", "value": 300}]},
+    {"segment": "quiet", "conditions": [{"field": "recency", "op": ">", "value": 3}]},
+]
+KMEANS_FEATURES = ("recency", "frequency", "monetary", "tenure_months", "complaints_12m")
 
 
-def segmentation_params(method: str, customers, lang: Lang) -> dict:
-    """The parameter widgets of one segmentation method; returns the parameters chosen."""
-    if method in ("pyramid", "abc", "clv"):
-        defaults = {"pyramid": (10, 30, 60), "abc": (80, 15, 5), "clv": (5, 15, 30, 50)}[method]
-        cols = st.columns(len(defaults))
+def seed_widgets(spec: dict) -> None:
+    """Put a segmentation choice into the Segments page's widgets, when the page is entered
+    (a page change drops widget state; the choice lives on in the session and the address)."""
+    ss = st.session_state
+    method = spec["method"]
+    params = full_params(method, spec.get("params"))
+    ss["seg_method"] = method
+    for name, shares in DEFAULT_SHARES.items():
+        own = params.get("shares") if name == method else None
+        if not isinstance(own, list) or len(own) != len(shares):
+            own = shares
+        for i, share in enumerate(own):
+            ss[f"seg_{name}_{i}"] = int(min(max(round(float(share) * 100), 1), 98))
+    mine = method == "kmeans"
+    ss["seg_k"] = int(params["k"]) if mine else 4
+    feats = params["features"] if mine else list(DEFAULT_FEATURES)
+    ss["seg_feats"] = [f for f in feats if f in KMEANS_FEATURES]
+    rules = params.get("rules") if method == "rules" else RULES_EXAMPLE
+    ss["seg_rules"] = json.dumps(rules, ensure_ascii=False, indent=1)
+
+
+def segmentation_params(method: str, lang: Lang) -> dict:
+    """The parameter widgets of one segmentation method (their values put there by
+    ``seed_widgets``); returns the parameters chosen."""
+    if method in DEFAULT_SHARES:
+        cols = st.columns(len(DEFAULT_SHARES[method]))
         shares = [
-            col.number_input(t("seg_page.share", lang, n=i + 1), 1, 98, d, key=f"seg_{method}_{i}")
-            for i, (col, d) in enumerate(zip(cols, defaults, strict=True))
+            col.number_input(t("seg_page.share", lang, n=i + 1), 1, 98, key=f"seg_{method}_{i}")
+            for i, col in enumerate(cols)
         ]
         return {"shares": [s / 100 for s in shares]}
     if method == "kmeans":
-        k = st.slider(t("seg_page.k", lang), 2, 10, 4, key="seg_k")
+        k = st.slider(t("seg_page.k", lang), 2, 10, key="seg_k")
         feats = st.multiselect(
             t("seg_page.features", lang),
-            ["recency", "frequency", "monetary", "tenure_months", "complaints_12m"],
-            default=["recency", "frequency", "monetary"],
+            list(KMEANS_FEATURES),
             key="seg_feats",
             format_func=lambda c: t(f"col.{c}", lang),
         )
         return {"k": k, "features": feats}
     if method == "rules":
-        example = [
-            {"segment": "vip", "conditions": [{"field": "monetary", "op": ">=", "value": 300}]},
-            {"segment": "quiet", "conditions": [{"field": "recency", "op": ">", "value": 3}]},
-        ]
-        text = st.text_area(
-            t("seg_page.rules", lang),
-            json.dumps(example, ensure_ascii=False, indent=1),
-            height=180,
-            max_chars=5000,
-            key="seg_rules",
-        )
+        text = st.text_area(t("seg_page.rules", lang), height=180, max_chars=5000, key="seg_rules")
         try:
             return {"rules": json.loads(text)}
         except json.JSONDecodeError as exc:
             st.error(t("err.bad_json", lang, detail=f"{exc.msg} ({exc.lineno}:{exc.colno})"))
             st.stop()
     return {}
+
+
+def current_spec(case_obj: Case) -> dict:
+    """The segmentation chosen (on the Segments page or by a loaded plan), else the case's."""
+    return st.session_state.get("segmentation") or case_obj.status_quo.segmentation.model_dump()
 
 
 def translated_profile(profile, lang: Lang):
@@ -65,7 +92,7 @@ def translated_profile(profile, lang: Lang):
 def current_segmentation(case_obj: Case, pop: Population) -> Segmentation:
     """The segmentation chosen on the Segments page (or by a loaded plan), else the status
     quo's; an invalid stored choice falls back to the status quo's."""
-    spec = st.session_state.get("segmentation") or case_obj.status_quo.segmentation.model_dump()
+    spec = current_spec(case_obj)
     try:
         return segment_for_case(
             pop.customers, spec["method"], spec.get("params") or {}, case_obj, pop.seed

@@ -199,3 +199,53 @@ def test_instructor_uploads_a_case_and_its_event_shows_on_the_charts(
         assert page.locator(".main-svg").filter(has_text=event).count() >= 1
         page.screenshot(path=str(ARTIFACTS / f"simulate_uploaded_case_{lang}.png"), full_page=True)
         browser.close()
+
+
+def _settle(page, ms: int = 800) -> None:
+    page.wait_for_timeout(ms)
+    page.wait_for_selector(DONE, state="attached", timeout=120_000)
+    page.wait_for_timeout(600)
+
+
+def test_a_reload_mid_workflow_returns_to_the_same_screen(server):
+    """A teacher picks a courseware case, a segmentation, runs a plan and opens a tab; a reload
+    (a new session: only the address is left) shows the same case, size, plan and tab."""
+    from playwright.sync_api import sync_playwright
+
+    url, chromium = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1400})
+        _open(page, f"{url}/?lang=zh")
+        page.locator("[data-testid='stSelectbox']").first.click()
+        page.get_by_role("option").filter(has_text="Y 公司").first.click()
+        _settle(page)
+        size = page.locator("[data-testid='stNumberInput'] input").first
+        assert size.input_value() == "3000"  # the case's own size
+        page.locator("[data-testid='stSidebar'] a").filter(has_text="客户细分").first.click()
+        _settle(page, 1500)
+        page.locator("[data-testid='stSelectbox']").first.click()
+        page.get_by_role("option").filter(has_text="ABC").first.click()
+        _settle(page)
+        page.locator("[data-testid='stSidebar'] a").filter(has_text="模拟").first.click()
+        _settle(page, 1500)
+        page.get_by_role("button").filter(has_text="开始模拟").first.click()
+        _settle(page, 1500)
+        page.get_by_role("tab").filter(has_text="投诉").first.click()
+        _settle(page, 1500)
+        before = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+        assert len(before) == 6
+        page.reload()
+        _settle(page, 3000)
+        caption = page.locator("[data-testid='stCaptionContainer']").first.inner_text()
+        assert "Y 公司" in caption and "3,000" in caption
+        assert page.locator("[data-testid='stMetricValue']").all_inner_texts() == before
+        assert page.get_by_role("tab", selected=True).inner_text() == "投诉"
+        assert page.locator(".main-svg").count() >= 1
+        page.locator("[data-testid='stSidebar'] a").filter(has_text="客户细分").first.click()
+        _settle(page, 1500)
+        method = page.locator("[data-testid='stSelectbox'] input").first.input_value()
+        assert "ABC" in method
+        page.screenshot(path=str(ARTIFACTS / "reload_segments_zh.png"), full_page=True)
+        assert page.locator("[data-testid='stException']").count() == 0
+        browser.close()
