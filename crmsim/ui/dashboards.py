@@ -7,9 +7,9 @@ import streamlit as st
 
 from crmsim import charts
 from crmsim.cases import Case
-from crmsim.engine import SimResult
 from crmsim.i18n import Lang, t
 from crmsim.metrics import cohort_table, kaplan_meier
+from crmsim.model.outputs import SimResult
 from crmsim.plans import Plan
 from crmsim.population import Population
 from crmsim.ui import formatting, runs
