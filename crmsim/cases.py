@@ -29,7 +29,14 @@ from crmsim.model.case import (  # noqa: F401  (re-exported: the schema's public
 )
 from crmsim.segmentation import segment_names
 
-CASES_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "cases"
+# The sample data: inside the package when installed (crmsim/_app, see pyproject.toml), at the
+# top of the repository in a checkout.
+_HERE = Path(__file__).resolve().parent
+SAMPLE_DATA = next(
+    (d for d in (_HERE / "_app" / "sample_data", _HERE.parent / "sample_data") if d.is_dir()),
+    _HERE.parent / "sample_data",
+)
+CASES_DIR = SAMPLE_DATA / "cases"
 MAX_CASE_BYTES = 1024 * 1024
 
 
