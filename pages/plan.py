@@ -2,10 +2,9 @@
 
 import streamlit as st
 
-from crmsim.errors import InputError
 from crmsim.i18n import t
-from crmsim.plans import PRESETS, check_plan, load_plan_bytes, plan_to_json, plan_to_toml
-from crmsim.ui import formatting, navigation, plan_grid, plan_state, segments, state, uploads
+from crmsim.plans import PRESETS, plan_to_json, plan_to_toml
+from crmsim.ui import formatting, navigation, plan_grid, plan_state, segments, state
 
 lang = navigation.bootstrap("plan")
 st.title(t("plan_page.title", lang))
@@ -35,33 +34,18 @@ plan = plan_state.current_plan(case, seg, pop.n)
 edited = st.data_editor(
     plan_grid.plan_grid(plan, seg, lang),
     key=f"plan_grid_{plan_state.plan_version()}",
-    column_config=plan_grid.plan_grid_config(lang),
+    column_config=plan_grid.plan_grid_config(case, lang),
     hide_index=True,
     disabled=[t("plan_page.segment", lang), t("plan_page.customers", lang)],
 )
+plan_grid.lever_reference(case, lang)
 acquisition = plan_grid.acquisition_inputs(plan, case, lang)
 plan = plan_grid.plan_from_grid(edited, acquisition, plan, seg, lang)
 
 st.dataframe(plan_grid.cost_per_customer(plan, seg, case, pop.n, lang), hide_index=True)
 
-money = plan.monthly_money(case.costs.kam_salary)
-a, b = st.columns(2)
-a.metric(
-    t("plan_page.total", lang),
-    f"{formatting.money(money, lang)} {case.currency}",
-    f"{formatting.money(case.budget - money, lang, signed=True)} {t('plan_page.left', lang)}",
-    delta_color="normal" if money <= case.budget else "inverse",
-)
-b.progress(
-    min(money / case.budget, 1.0),
-    text=t("plan_page.used", lang, share=f"{money / case.budget:.0%}"),
-)
-issues = check_plan(plan, seg.names, case)
-if issues:
-    st.error("\n".join(f"- {i.render(lang)}" for i in issues))
-else:
-    st.success(t("plan_page.valid", lang))
-    plan_state.keep_plan(plan)
+plan_grid.budget_status(plan, case, lang)
+status = st.container()  # filled once a plan file, if any, has been read
 
 d1, d2, up = st.columns(3)
 d1.download_button(
@@ -81,18 +65,6 @@ d2.download_button(
     on_click="ignore",
 )
 upload = up.file_uploader(t("plan_page.upload", lang), type=["toml", "json"], key="plan_upload")
-if upload is not None and st.session_state.get("plan_uploaded") != upload.file_id:
-    st.session_state["plan_uploaded"] = upload.file_id
-    try:
-        loaded = load_plan_bytes(
-            upload.getvalue(),
-            "json" if upload.name.lower().endswith(".json") else "toml",
-            t("plan_page.your_file", lang),
-        )
-        problems = check_plan(loaded, seg.names, case)
-        if problems:
-            raise InputError(problems, t("plan_page.your_file", lang))
-        plan_state.set_plan(loaded)
-        st.rerun()
-    except InputError as exc:
-        uploads.show_input_error(exc, lang)
+problem = plan_grid.plan_upload(upload, seg, case, lang)
+with status:
+    plan_grid.plan_status(plan, seg, case, problem, lang)

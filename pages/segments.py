@@ -8,7 +8,7 @@ from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.plans import SEGMENT_METHODS
 from crmsim.segmentation import rfm_scores, segment_for_case
-from crmsim.ui import navigation, plan_state, segments, state
+from crmsim.ui import navigation, plan_state, problems, segments, state
 
 lang = navigation.bootstrap("segments")
 st.title(t("seg_page.title", lang))
@@ -27,7 +27,7 @@ params = segments.segmentation_params(method, lang)
 try:
     seg = segment_for_case(customers, method, params, case, chosen["seed"])
 except InputError as exc:
-    st.error(t("seg_page.invalid", lang) + "\n\n" + exc.report(lang))
+    st.error(t("seg_page.invalid", lang) + "\n\n" + problems.segmentation_problem(exc, lang))
     st.stop()
 plan_state.remember_segmentation({"method": method, "params": params})
 

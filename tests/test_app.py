@@ -167,7 +167,9 @@ def test_segments_page_reports_bad_parameters_in_the_users_language():
     at = _page("segments", "zh")
     at.number_input(key="seg_pyramid_0").set_value(50).run()  # 50 + 30 + 60 ≠ 100
     assert not at.exception
-    assert at.error and "比例之和应为 1" in at.error[0].value
+    said = at.error[0].value
+    assert at.error and "各层比例：各比例之和应为 100%（现在是 140%）" in said
+    assert "segmentation.params" not in said
     at.selectbox(key="seg_method").set_value("rules").run()
     at.text_area(key="seg_rules").input(
         '[{"segment": "x", "conditions": [{"field": "wallet", "op": ">", "value": 1}]}]'
@@ -182,32 +184,46 @@ def test_plan_page_starts_valid_and_flags_overspending(lang):
     at = _page("plan", lang)
     assert not at.exception
     assert at.success and not at.error  # the status quo fits its budget
+    assert at.metric[0].delta == t(
+        "problem.within_budget", lang, left=formatting.money(5_000.0, lang)
+    )
     per_customer = at.dataframe[-1].value.iloc[:, 1].tolist()
     assert per_customer == pytest.approx([13.0, 3.0, 5000 / 6000], abs=0.005)
     assert len(at.get("download_button")) == 2
     online = next(n for n in at.number_input if n.key.startswith("plan_acq_online"))
     online.set_value(1_000_000.0).run()
-    assert not at.exception and at.error
-    assert (
-        ("超过预算" in at.error[0].value)
-        if lang == "zh"
-        else ("above the budget" in at.error[0].value)
-    )
+    assert not at.exception and at.error and not at.success
+    said = at.error[0].value
+    # in plain words, in money as the cards write it, with how much to take out
+    over = formatting.money(1_000_000.0 + 27_000.0 - 40_000.0, lang)  # levers 27k
+    assert over in said and formatting.money(40_000.0, lang) in said
+    assert ("超出" in said and "减少" in said) if lang == "zh" else "more than the budget" in said
+    assert "allocations" not in said
+    assert at.metric[0].delta == t("problem.over_budget_short", lang, over=over)
+    html = " ".join(m.value for m in at.markdown)
+    assert "#d62728" in html  # the bar turns red
 
 
 def test_plan_page_uploads_a_plan_and_rejects_a_bad_one():
     at = _page("plan", "zh")
     good = (ROOT / "sample_data" / "plans" / "telecom_key_accounts.toml").read_bytes()
     at.file_uploader(key="plan_upload").upload("mine.toml", good, "application/toml").run()
-    assert not at.exception and at.success
+    assert not at.exception and at.success and not at.error
     assert '"kam":1' in at.session_state["plan_json"].replace(" ", "")
     at.file_uploader(key="plan_upload").upload(
-        "bad.toml", b"[allocations.whales]\ncare = -1\n", "application/toml"
+        "bad.toml", b"[allocations.whales]\ncare = -1\ndiscount = 2\n", "application/toml"
     ).run()
     assert not at.exception and at.error
+    assert not at.success  # never "plan usable" beside a bad file's report
     report = at.error[0].value
-    assert "allocations.whales.care" in report and "数值过小" in report
+    assert "客户群“whales”的关怀回访：数值过小" in report
+    assert "90%" in report  # a rate's limit in %
+    assert "（文件中的 allocations.whales.care）" in report  # where to look in the file
     assert "Traceback" not in report
+    assert at.info[0].value == t("problem.upload_kept", "zh")
+    assert '"kam":1' in at.session_state["plan_json"].replace(" ", "")  # the grid's plan stays
+    at.run()  # another rerun with the file still there: still the report, still no success
+    assert at.error and not at.success
 
 
 def test_my_plan_reaches_the_simulate_page():

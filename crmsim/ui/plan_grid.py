@@ -8,10 +8,13 @@ import streamlit as st
 
 from crmsim.cases import Case
 from crmsim.charts import segment_label
+from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
-from crmsim.plans import LEVERS, Levers, Plan, SegmentationSpec
+from crmsim.plans import LEVERS, Levers, Plan, SegmentationSpec, check_plan, load_plan_bytes
 from crmsim.segmentation import Segmentation
-from crmsim.ui.plan_state import plan_version
+from crmsim.ui.formatting import money
+from crmsim.ui.plan_state import keep_plan, plan_version, set_plan
+from crmsim.ui.problems import over_budget_text, plan_file_text, plan_problem
 
 # -- the plan being edited -----------------------------------------------------------------
 RATE_COLUMNS = ("rewards", "discount")
@@ -34,22 +37,52 @@ def plan_grid(plan: Plan, seg: Segmentation, lang: Lang) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def plan_grid_config(lang: Lang) -> dict:
-    """Column rules: money ≥ 0, whole managers, rates 0–90 %."""
+def lever_help(lever: str, case_obj: Case, lang: Lang) -> str:
+    """A lever column's help: its unit and what it costs in this case.
+
+    The place for the model's own facts about the lever (what it does, where more stops
+    helping): the model's lever reference extends this text and ``lever_reference``."""
+    if lever == "kam":
+        salary = money(case_obj.costs.kam_salary, lang)
+        return t("lever_help.kam", lang, salary=salary, currency=case_obj.currency)
+    if lever in RATE_COLUMNS:
+        return t(f"lever_help.{lever}", lang)
+    return t("lever_help.money", lang, currency=case_obj.currency)
+
+
+def lever_reference(case_obj: Case, lang: Lang) -> None:
+    """The levers of this case, one line each (the model's lever reference goes here too)."""
+    with st.expander(t("lever_help.reference", lang)):
+        st.markdown(
+            "\n".join(
+                f"- **{t(f'lever.{lever}', lang)}**: {lever_help(lever, case_obj, lang)}"
+                for lever in LEVERS
+            )
+        )
+
+
+def plan_grid_config(case_obj: Case, lang: Lang) -> dict:
+    """Column rules (money ≥ 0, whole managers, rates 0–90 %) and each lever's help."""
     cfg = {}
     for lever in LEVERS:
         label = t(f"lever.{lever}", lang)
+        help_text = lever_help(lever, case_obj, lang)
         if lever in RATE_COLUMNS:
             cfg[label] = st.column_config.NumberColumn(
-                label + " %", min_value=0.0, max_value=90.0, step=0.5, format="%.1f"
+                label + " %",
+                min_value=0.0,
+                max_value=90.0,
+                step=0.5,
+                format="%.1f",
+                help=help_text,
             )
         elif lever == "kam":
             cfg[label] = st.column_config.NumberColumn(
-                label, min_value=0, max_value=1000, step=1, format="%d"
+                label, min_value=0, max_value=1000, step=1, format="%d", help=help_text
             )
         else:
             cfg[label] = st.column_config.NumberColumn(
-                label, min_value=0.0, step=100.0, format="%.0f"
+                label, min_value=0.0, step=100.0, format="%.0f", help=help_text
             )
     return cfg
 
@@ -109,12 +142,12 @@ def cost_per_customer(
     rows = []
     for name, count in zip(seg.names, counts, strict=True):
         lv = plan.allocations.get(name, Levers())
-        money = lv.money(case_obj.costs.kam_salary)
+        spent = lv.money(case_obj.costs.kam_salary)
         rows.append(
             {
                 t("plan_page.segment", lang): segment_label(name, lang),
                 t("plan_page.per_customer", lang, currency=case_obj.currency): round(
-                    money / count, 2
+                    spent / count, 2
                 )
                 if count
                 else 0.0,
@@ -122,3 +155,93 @@ def cost_per_customer(
             }
         )
     return pd.DataFrame(rows)
+
+
+# -- the budget --------------------------------------------------------------------------------
+def plan_total(plan: Plan, case_obj: Case) -> float:
+    """The plan's monthly spending as the budget rule counts it (``crmsim.plans``)."""
+    return plan.monthly_money(case_obj.costs.kam_salary)
+
+
+def budget_status(plan: Plan, case_obj: Case, lang: Lang) -> bool:
+    """The month's spending against the budget: a card, a bar (red when over) and, when over,
+    what is wrong in plain words. Returns whether the plan fits."""
+    total, budget = plan_total(plan, case_obj), case_obj.budget
+    fits = total <= budget * (1 + 1e-9)
+    card, bar = st.columns([1, 2])
+    if fits:
+        delta = t("problem.within_budget", lang, left=money(budget - total, lang))
+        colour, arrow = "green", "off"
+    else:
+        delta = t("problem.over_budget_short", lang, over=money(total - budget, lang))
+        colour, arrow = "red", "down"
+    card.metric(
+        t("plan_page.total", lang),
+        f"{money(total, lang)} {case_obj.currency}",
+        delta,
+        delta_color=colour,
+        delta_arrow=arrow,
+    )
+    share = total / budget if budget else 0.0
+    fill = "#d62728" if not fits else "#1f77b4"
+    bar.markdown(
+        f"<div style='margin-top:1.6rem;background:#e8eef5;border-radius:4px;height:0.7rem'>"
+        f"<div style='width:{min(share, 1.0) * 100:.1f}%;background:{fill};height:100%;"
+        f"border-radius:4px'></div></div>",
+        unsafe_allow_html=True,
+    )
+    bar.caption(t("plan_page.used", lang, share=f"{share:.0%}"))
+    if not fits:
+        st.error(over_budget_text(total, budget, case_obj.currency, lang))
+    return fits
+
+
+# -- a plan file -------------------------------------------------------------------------------
+def plan_upload(upload, seg: Segmentation, case_obj: Case, lang: Lang) -> str | None:
+    """Load an uploaded plan file into the grid (and rerun), or return what is wrong with it in
+    the page's terms while the file stays in the uploader (the grid keeps its plan)."""
+    source = t("plan_page.your_file", lang)
+    if upload is None:
+        st.session_state.pop("plan_upload_outcome", None)
+        return None
+    outcome = st.session_state.get("plan_upload_outcome")
+    if outcome is None or outcome["file_id"] != upload.file_id:
+        try:
+            loaded = load_plan_bytes(
+                upload.getvalue(),
+                "json" if upload.name.lower().endswith(".json") else "toml",
+                source,
+            )
+            problems = check_plan(loaded, seg.names, case_obj)
+            if problems:
+                raise InputError(problems, source)
+        except InputError as exc:
+            outcome = {"file_id": upload.file_id, "issues": exc.issues}
+            st.session_state["plan_upload_outcome"] = outcome
+        else:
+            st.session_state["plan_upload_outcome"] = {"file_id": upload.file_id, "issues": []}
+            set_plan(loaded)
+            st.rerun()
+    if not outcome["issues"]:
+        return None
+    return plan_file_text(InputError(outcome["issues"], source), lang)
+
+
+def plan_status(
+    plan: Plan, seg: Segmentation, case_obj: Case, upload_problem: str | None, lang: Lang
+) -> None:
+    """Whether the plan in the grid can be used, and only that: a bad file's problems replace
+    the "plan usable" message (the plan in the grid is kept as it is)."""
+    issues = [i for i in check_plan(plan, seg.names, case_obj) if i.key != "over_budget"]
+    fits = plan_total(plan, case_obj) <= case_obj.budget * (1 + 1e-9)
+    if fits and not issues:
+        keep_plan(plan)
+    if upload_problem:
+        st.error(upload_problem)
+        st.info(t("problem.upload_kept", lang))
+    elif issues:
+        st.error("\n".join(f"- {plan_problem(i, lang)}" for i in issues))
+    elif fits:
+        st.success(t("plan_page.valid", lang))
+    else:
+        st.warning(t("problem.fix_first", lang))
