@@ -36,7 +36,7 @@ with student, room_ui.guard(lang):
             if mine is None:
                 st.info(t("room.not_submitted", lang, round=room.current_round))
             else:
-                when = room_ui.clock_text(mine[1])
+                when = room_ui.clock_text(mine.submitted_at)
                 st.success(t("room.submitted", lang, round=room.current_round, time=when))
         if room.revealed_round:
             st.subheader(t("room.leaderboard", lang))

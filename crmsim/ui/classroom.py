@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
 from crmsim import charts
 from crmsim.classroom import (
@@ -16,6 +15,7 @@ from crmsim.classroom import (
     Classroom,
     ClassroomError,
     Room,
+    StoreError,
     column_names,
     default_url,
 )
@@ -36,12 +36,12 @@ def store() -> Classroom:
 
 @contextmanager
 def guard(lang: Lang):
-    """Run a part of the page that talks to the database; if the database cannot be reached
-    (a PostgreSQL server down, a read-only data folder), say so instead of a traceback."""
+    """Run a part of the page that talks to the database; if the database fails (down,
+    full, read-only, busy), say which in the user's language instead of a traceback."""
     try:
         yield
-    except SQLAlchemyError as exc:
-        st.error(t("room.err.db_unavailable", lang, detail=type(exc).__name__))
+    except StoreError as exc:
+        st.error(exc.message(lang))
         st.stop()
 
 
@@ -171,7 +171,7 @@ def create_form(lang: Lang) -> None:
         final = st.checkbox(t("room.final_only", lang), key="room_final")
         if st.form_submit_button(t("room.create", lang)):
             try:
-                code, passcode = store().create_room(
+                keys = store().create_room(
                     case_obj,
                     min(chosen["customers"], 20_000),
                     chosen["seed"],
@@ -183,8 +183,8 @@ def create_form(lang: Lang) -> None:
             except ClassroomError as exc:
                 show_error(exc, lang)
                 return
-            st.session_state["room_admin"] = {"code": code, "passcode": passcode}
-            st.session_state["room_created"] = (code, passcode)
+            st.session_state["room_admin"] = {"code": keys.code, "passcode": keys.passcode}
+            st.session_state["room_created"] = (keys.code, keys.passcode)
             st.rerun()  # show the code and passcode at the top, and the live view
 
 

@@ -3,68 +3,16 @@ security, scoring and the debrief exports."""
 
 import io
 import multiprocessing
-import os
 import threading
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from crmsim.cases import load_case
-from crmsim.classroom import CODE_ALPHABET, Classroom, ClassroomError, metadata
+from crmsim.classroom import CODE_ALPHABET, SCHEMA_VERSION, Classroom, ClassroomError
 from crmsim.plans import preset_plan
-
-PG_URL = os.environ.get("CRMLAB_TEST_POSTGRES_URL", "")
-
-
-def _postgres_url() -> str:
-    if not PG_URL:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must test against PostgreSQL: set CRMLAB_TEST_POSTGRES_URL")
-        pytest.skip("no PostgreSQL server (set CRMLAB_TEST_POSTGRES_URL to test against one)")
-    return PG_URL
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'classroom.db'}"
-    found = _postgres_url()
-    engine = sa.create_engine(found)
-    with engine.begin() as c:
-        metadata.drop_all(c)
-    engine.dispose()
-    return found
-
-
-@pytest.fixture
-def store(url):
-    cl = Classroom(url)
-    yield cl
-    cl.close()
-
-
-@pytest.fixture(scope="module")
-def case():
-    return load_case("telecom")
-
-
-def _room(store, case, **kw):
-    kw = {"rounds": 3, "round_months": 4, **kw}
-    return store.create_room(case, 600, 5, **kw)
-
-
-def _plan(case, care=1.0):
-    sq = case.status_quo
-    return sq.model_copy(
-        update={
-            "name": f"care x{care}",
-            "allocations": {
-                s: lv.model_copy(update={"care": lv.care * care})
-                for s, lv in sq.allocations.items()
-            },
-        }
-    )
+from tests.classroom.helpers import care_plan as _plan
+from tests.classroom.helpers import open_room as _room
 
 
 def test_a_whole_game(store, case):
@@ -121,7 +69,7 @@ def test_restart_in_the_middle_loses_nothing(url, case):
     again = Classroom(url)  # a new app process on the same database
     assert again.my_plan(code, token, 1).name == "care x1.25"
     assert again.status(code, pw)["submitted_at"].notna().all()
-    assert again.schema_version() == 1
+    assert again.schema_version() == SCHEMA_VERSION
     again.close()
 
 

@@ -1,0 +1,156 @@
+"""Playing a room's rounds: each team's schedule of plans, its run, its KPIs, its score.
+
+Every team plays the same population and seed; round r replays the team's plans of rounds
+1…r on one run (``engine.simulate_rounds``), so each round continues from where the team's
+customers were, and a round without a new plan keeps the last one (the status quo before the
+first). A practice round (round 0) is played on its own and never counts. Runs are cached per
+process by their schedule, so teams with the same plans, and the status quo, run once.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import numpy as np
+
+from crmsim.cases import Case
+from crmsim.plans import Plan
+
+SCORE_KPIS = ("npv", "customer_equity_end", "retention_rate", "avg_satisfaction_end")
+DEFAULT_WEIGHTS = {
+    "npv": 0.4,
+    "customer_equity_end": 0.3,
+    "retention_rate": 0.2,
+    "avg_satisfaction_end": 0.1,
+}
+RESULT_KPIS = (*SCORE_KPIS, "profit", "revenue", "service_cost")
+
+
+def schedule(
+    status_quo: Plan, by_round: dict[int, tuple[Plan, int]], upto: int
+) -> tuple[list[Plan], list[list[int]]]:
+    """The plan played in each round 1…``upto`` (or the practice round alone when ``upto``
+    is 0), and where each came from: ``[round, version]`` of the submission played, ``[0, 0]``
+    for the status quo. A round without a submission carries the last plan."""
+    rounds = [0] if upto == 0 else range(1, upto + 1)
+    played, origin = [], []
+    last, last_from = status_quo, [0, 0]
+    for r in rounds:
+        if r in by_round:
+            last, version = by_round[r]
+            last_from = [r, version]
+        played.append(last)
+        origin.append(list(last_from))
+    return played, origin
+
+
+@lru_cache(maxsize=32)
+def room_case(case_json: str) -> Case:
+    """A room's case, parsed once per process (every page run asks for the room)."""
+    return Case.model_validate_json(case_json)
+
+
+@lru_cache(maxsize=4)
+def _population(case_json: str, customers: int, seed: int):
+    from crmsim.population import generate
+
+    return generate(room_case(case_json), customers, seed=seed)
+
+
+@lru_cache(maxsize=512)
+def team_run(
+    case_json: str, customers: int, seed: int, round_months: int, plans_json: tuple[str, ...]
+) -> tuple[dict, dict]:
+    """KPIs and monthly series of one schedule of plans (JSON, one per round), cached."""
+    from crmsim.model.run import simulate_rounds
+    from crmsim.metrics import kpis
+
+    case = room_case(case_json)
+    pop = _population(case_json, customers, seed)
+    played = [Plan.model_validate_json(p) for p in plans_json]
+    res = simulate_rounds(pop, case, played, round_months, seed, sample_size=0)
+    k = kpis(res, case)
+    return {key: float(k[key]) for key in RESULT_KPIS}, series(res, round_months)
+
+
+def series(res, round_months: int) -> dict:
+    """What a team's charts need, month by month: customers active, the share of the starting
+    book still there, revenue, profit, satisfaction, and active customers per segment."""
+    m = res.monthly
+    start = float(res.cohorts[0, 0]) or 1.0
+    by_seg = res.by_segment.pivot_table(
+        index="month", columns="segment", values="active_end", aggfunc="sum", sort=False
+    )
+
+    def nums(values) -> list[float]:
+        return [float(f"{v:.6g}") for v in np.asarray(values, float)]
+
+    return {
+        "round_months": round_months,
+        "month": [int(v) for v in m["month"]],
+        "active": nums(m["active_end"]),
+        "retained": nums(res.cohorts[0, 1 : res.months + 1] / start),
+        "revenue": nums(m["revenue"]),
+        "profit": nums(m["profit"]),
+        "satisfaction": nums(m["avg_satisfaction"]),
+        "segments": {str(s): nums(by_seg[s].to_numpy()) for s in res.segments if s in by_seg},
+    }
+
+
+def status_quo_run(room, upto: int) -> tuple[dict, dict]:
+    """The status quo played for the same rounds: what every score is measured against."""
+    n = 1 if upto == 0 else upto
+    plans = tuple([room.case.status_quo.model_dump_json()] * n)
+    return team_run(room.case_json, room.customers, room.seed, room.round_months, plans)
+
+
+def score(k: dict, base: dict, weights: dict[str, float]) -> float:
+    """Balanced scorecard: each KPI against the status quo on the same months (100 = as good
+    as the status quo), weighted as the instructor set and showed the class."""
+    total = sum(weights.values())
+    points = 0.0
+    for key, w in weights.items():
+        ref = base.get(key) or 0.0
+        ratio = k[key] / ref if ref > 0 else (1.0 if k[key] >= ref else 0.0)
+        points += w * ratio
+    return 100.0 * points / total
+
+
+def play(room, by_round: dict[int, tuple[Plan, int]], upto: int) -> dict:
+    """One team's result of round ``upto``: KPIs, score, series and the plans it played."""
+    plans, origin = schedule(room.case.status_quo, by_round, upto)
+    k, s = team_run(
+        room.case_json,
+        room.customers,
+        room.seed,
+        room.round_months,
+        tuple(p.model_dump_json() for p in plans),
+    )
+    base, _ = status_quo_run(room, upto)
+    return {"kpis": k, "score": score(k, base, room.weights), "series": s, "played": origin}
+
+
+def answer_key(room, upto: int) -> dict | None:
+    """The answer key's result for round ``upto``: the best plan the plan search finds for
+    the room's case, population and seed, played in every round and scored like a team.
+    None while this build has no plan search (``crmsim.optimize.best_plan``)."""
+    try:
+        from crmsim import optimize  # the plan search (issue 14); absent in this build
+    except ImportError:
+        return None
+    best_plan = getattr(optimize, "best_plan", None)
+    if best_plan is None or upto == 0:
+        return None
+    months = room.round_months * room.rounds
+    plan = _best_plan(best_plan, room.case_json, room.customers, room.seed, months)
+    return play(room, {r: (plan, 0) for r in range(1, upto + 1)}, upto)
+
+
+@lru_cache(maxsize=8)
+def _best_plan(best_plan, case_json: str, customers: int, seed: int, months: int) -> Plan:
+    return best_plan(room_case(case_json), customers, seed, months)
+
+
+def dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"))

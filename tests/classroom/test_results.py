@@ -1,0 +1,70 @@
+"""Each team's own results: its run month by month for its charts, and its gap to the
+answer key once the instructor shows it."""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from crmsim.classroom import ClassroomError
+from crmsim.plans import preset_plan
+from tests.classroom.helpers import care_plan, open_room
+
+
+def test_each_team_gets_its_own_run_month_by_month(store, case):
+    code, pw = open_room(store, case)  # 3 rounds of 4 months
+    _, a = store.join(code, "Alpha")
+    _, b = store.join(code, "Beta")
+    store.submit(code, a, care_plan(case, 1.1), 1)
+    store.submit(code, b, preset_plan("zero", case), 1)
+    store.reveal(code, pw, 1)
+    store.advance(code, pw, 1)
+    store.submit(code, a, care_plan(case, 0.9), 2)
+    store.reveal(code, pw, 2)
+    mine = store.team_results(code, a)
+    assert [r["round"] for r in mine] == [1, 2]
+    one, two = mine[0]["series"], mine[1]["series"]
+    assert two["month"] == list(range(1, 9)) and two["round_months"] == 4
+    retained = np.array(two["retained"])
+    assert np.all((retained > 0) & (retained <= 1)) and np.all(np.diff(retained) <= 0)
+    assert set(two["segments"]) == {"key", "ordinary", "small"}
+    by_segment = np.sum([v for v in two["segments"].values()], axis=0)
+    assert np.allclose(by_segment, two["active"])
+    # round 2 continues round 1's run: its first four months are round 1's
+    for key in ("active", "profit", "satisfaction"):
+        assert two[key][:4] == pytest.approx(one[key], rel=1e-5)
+    assert mine[1]["played"] == [[1, 1], [2, 1]]
+    assert mine[1]["kpis"]["profit"] == pytest.approx(sum(two["profit"]), rel=1e-4)
+    theirs = store.team_results(code, b)
+    assert theirs[1]["played"] == [[1, 1], [1, 1]]  # Beta kept its plan
+    with pytest.raises(ClassroomError):
+        store.team_results(code, "forged")
+
+
+def test_the_answer_key_shows_once_the_instructor_reveals_it(store, case, monkeypatch):
+    key_plan = care_plan(case, 1.2)
+    search = types.ModuleType("crmsim.optimize")  # the plan search's expected interface
+    search.best_plan = lambda case_, customers, seed, months: key_plan
+    monkeypatch.setitem(sys.modules, "crmsim.optimize", search)
+    code, pw = open_room(store, case)
+    _, a = store.join(code, "Alpha")
+    _, b = store.join(code, "Beta")
+    store.submit(code, a, key_plan, 1)
+    store.submit(code, b, preset_plan("zero", case), 1)
+    store.reveal(code, pw, 1)
+    assert store.answer_key(code, 1) is None  # not shown yet
+    store.show_answer_key(code, pw)
+    key = store.answer_key(code, 1)
+    res = store.results(code).set_index("team")
+    assert key["score"] == pytest.approx(res.loc["Alpha", "score"])  # played the key: no gap
+    assert key["score"] > res.loc["Beta", "score"]
+    assert store.answer_key(code, 2) is None  # not revealed yet
+
+
+def test_without_a_plan_search_there_is_no_answer_key(store, case, monkeypatch):
+    monkeypatch.setitem(sys.modules, "crmsim.optimize", None)  # import fails
+    code, pw = open_room(store, case)
+    store.reveal(code, pw, 1)
+    store.show_answer_key(code, pw)
+    assert store.room(code).key_revealed and store.answer_key(code, 1) is None
