@@ -63,8 +63,8 @@ def team_run(
     case_json: str, customers: int, seed: int, round_months: int, plans_json: tuple[str, ...]
 ) -> tuple[dict, dict]:
     """KPIs and monthly series of one schedule of plans (JSON, one per round), cached."""
-    from crmsim.model.run import simulate_rounds
     from crmsim.metrics import kpis
+    from crmsim.model.run import simulate_rounds
 
     case = room_case(case_json)
     pop = _population(case_json, customers, seed)
