@@ -94,14 +94,26 @@ def stage_mix(counts: dict[str, float], lang: Lang) -> go.Figure:
     return _layout(fig, t("chart.stage_mix_title", lang), "", t("chart.customers", lang))
 
 
+PYRAMID_METHODS = ("pyramid", "abc", "clv")  # value tiers, most valuable first
+
+
+def segment_chart(profile: pd.DataFrame, method: str, lang: Lang) -> go.Figure:
+    """The customer pyramid for a value-tier segmentation (pyramid, ABC, CLV tiers); for the
+    others (RFM, k-means, rules), whose groups are not tiers, each segment's share of customers
+    beside its share of revenue."""
+    return pyramid(profile, lang) if method in PYRAMID_METHODS else segment_shares(profile, lang)
+
+
 def pyramid(profile: pd.DataFrame, lang: Lang) -> go.Figure:
-    """Customer pyramid: segments stacked from the most valuable (top) down, bar width by count,
-    labelled with their share of customers and of revenue."""
+    """Customer pyramid: value tiers stacked from the most valuable (top) down, each bar as wide
+    as the tier's share of customers, labelled with its share of customers and of revenue."""
     prof = profile.reset_index(drop=True)
     n = len(prof)
+    widest = max(float(prof["share"].max()), 1e-9) if n else 1.0
     fig = go.Figure()
     for i, row in prof.iterrows():
-        width = 0.35 + 0.65 * (i + 1) / n
+        width = max(float(row["share"]) / widest, 0.02)
+        label = segment_label(row["segment"], lang)
         fig.add_trace(
             go.Bar(
                 y=[n - i],
@@ -109,24 +121,54 @@ def pyramid(profile: pd.DataFrame, lang: Lang) -> go.Figure:
                 base=[-width / 2],
                 orientation="h",
                 showlegend=False,
-                name=segment_label(row["segment"], lang),
-                text=[
-                    t(
-                        "chart.pyramid_label",
-                        lang,
-                        segment=segment_label(row["segment"], lang),
-                        share=f"{row['share']:.0%}",
-                        revenue=f"{row['revenue_share']:.0%}",
-                    )
-                ],
-                textposition="inside",
-                insidetextanchor="middle",
+                name=label,
+                marker_color=PALETTE[i % len(PALETTE)],
                 hoverinfo="text",
+                hovertext=[label],
             )
         )
-    fig.update_xaxes(visible=False)
+        fig.add_annotation(  # beside the bar: a narrow top tier has no room inside
+            x=width / 2 + 0.03,
+            y=n - i,
+            xanchor="left",
+            showarrow=False,
+            text=t(
+                "chart.pyramid_label",
+                lang,
+                segment=label,
+                share=f"{row['share']:.0%}",
+                revenue=f"{row['revenue_share']:.0%}",
+            ),
+        )
+    fig.update_xaxes(visible=False, range=[-0.55, 1.6])
     fig.update_yaxes(visible=False)
     return _layout(fig, t("chart.pyramid_title", lang), bargap=0.05)
+
+
+def segment_shares(profile: pd.DataFrame, lang: Lang) -> go.Figure:
+    """Each segment's share of customers and of revenue, side by side."""
+    prof = profile.reset_index(drop=True)
+    names = [segment_label(s, lang) for s in prof["segment"]]
+    fig = go.Figure()
+    for col, key, colour in (
+        ("share", "chart.share_of_customers", "#9ecae1"),
+        ("revenue_share", "chart.share_of_revenue", "#2171b5"),
+    ):
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=prof[col],
+                orientation="h",
+                name=t(key, lang),
+                marker_color=colour,
+                text=[f"{v:.0%}" for v in prof[col]],
+                textposition="outside",
+            )
+        )
+    top = float(max(prof["share"].max(), prof["revenue_share"].max())) if len(prof) else 1.0
+    fig.update_xaxes(tickformat=".0%", range=[0, top * 1.2])  # room for the labels
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, t("chart.segment_shares_title", lang), barmode="group")
 
 
 def rfm_heatmap(scores: pd.DataFrame, monetary: np.ndarray, lang: Lang) -> go.Figure:
@@ -194,12 +236,23 @@ def satisfaction_heatmap(
             colorbar={"title": t("chart.share", lang), "tickformat": ".0%"},
         )
     )
-    for y, key in ((0.5, "chart.zone_defection"), (0.85, "chart.zone_affection")):
-        fig.add_hline(
+    for y in (0.5, 0.85):
+        fig.add_hline(y=y, line={"dash": "dot", "color": "white", "width": 2})
+    for y, key in (
+        (0.25, "chart.zone_defection"),
+        (0.675, "chart.zone_indifference"),
+        (0.93, "chart.zone_affection"),
+    ):  # dark text on a light box: readable on the dark end of the colour scale too
+        fig.add_annotation(
+            x=0.01,
+            xref="paper",
             y=y,
-            line={"dash": "dot", "color": "white"},
-            annotation_text=t(key, lang),
-            annotation_position="top left",
+            xanchor="left",
+            showarrow=False,
+            text=t(key, lang),
+            font={"color": "#222", "size": 12},
+            bgcolor="rgba(255,255,255,0.85)",
+            borderpad=3,
         )
     mark_events(fig, events, lang)
     return _layout(
@@ -210,11 +263,16 @@ def satisfaction_heatmap(
     )
 
 
+def _rgba(colour: str, alpha: float) -> str:
+    c = colour.lstrip("#")
+    return f"rgba({int(c[0:2], 16)},{int(c[2:4], 16)},{int(c[4:6], 16)},{alpha})"
+
+
 def stage_sankey(transitions: np.ndarray, lang: Lang) -> go.Figure:
     """Lifecycle flows over the run: stage at the start of a month → stage at its end
-    (staying put is left out so the moves are visible)."""
+    (staying put is left out so the moves are visible). Each flow has its source stage's
+    colour; nodes and flows carry their counts."""
     total = np.asarray(transitions).sum(axis=0)
-    labels = [t(f"stage.{k}", lang) for k in STAGE_NAMES]
     src, dst, val = [], [], []
     for i in range(4):
         for j in range(N_STAGES):
@@ -222,10 +280,32 @@ def stage_sankey(transitions: np.ndarray, lang: Lang) -> go.Figure:
                 src.append(i)
                 dst.append(N_STAGES + j)
                 val.append(int(total[i, j]))
+    out = np.zeros(N_STAGES, int)
+    into = np.zeros(N_STAGES, int)
+    for a, b, v in zip(src, dst, val, strict=True):
+        out[a] += v
+        into[b - N_STAGES] += v
+    names = [t(f"stage.{k}", lang) for k in STAGE_NAMES]
+    moves = t("chart.sankey_moves", lang)
+    labels = [f"{name} · {out[k]:,} {moves}" for k, name in enumerate(names)] + [
+        f"{name} · {into[k]:,}" for k, name in enumerate(names)
+    ]
     fig = go.Figure(
         go.Sankey(
-            node={"label": labels + labels, "color": list(STAGE_COLOURS) * 2, "pad": 18},
-            link={"source": src, "target": dst, "value": val},
+            valueformat=",d",
+            node={
+                "label": labels,
+                "color": list(STAGE_COLOURS) * 2,
+                "pad": 18,
+                "line": {"color": "#555", "width": 0.5},
+            },
+            link={
+                "source": src,
+                "target": dst,
+                "value": val,
+                "color": [_rgba(STAGE_COLOURS[a], 0.45) for a in src],
+                "hovertemplate": "%{source.label} → %{target.label}: %{value:,d}<extra></extra>",
+            },
         )
     )
     return _layout(fig, t("chart.sankey_title", lang))
@@ -293,22 +373,48 @@ def money_over_time(
 def complaints_over_time(
     monthly: pd.DataFrame, lang: Lang, events: list[dict] | tuple = ()
 ) -> go.Figure:
-    """Service failures, who complained, and how the complaints ended."""
+    """How complaints ended, month by month (bars, left axis), and the service failures nobody
+    complained about (a line on its own right axis: they are many times the complaints and
+    would hide how the complaints ended)."""
     fig = go.Figure()
-    for col, key in (
-        ("silent", "chart.silent"),
-        ("resolved", "chart.resolved"),
-        ("unresolved", "chart.unresolved"),
+    resolved = monthly["resolved"].to_numpy(float)
+    fast = monthly["resolved_fast"].to_numpy(float) if "resolved_fast" in monthly else 0 * resolved
+    for values, key, colour in (
+        (monthly["unresolved"].to_numpy(float), "chart.unresolved", "#d62728"),
+        (resolved - fast, "chart.resolved_slow", "#9ecae1"),
+        (fast, "chart.resolved_fast", "#2ca02c"),
     ):
-        fig.add_trace(go.Bar(x=monthly["month"], y=monthly[col], name=t(key, lang)))
+        fig.add_trace(go.Bar(x=monthly["month"], y=values, name=t(key, lang), marker_color=colour))
+    fig.add_trace(
+        go.Scatter(
+            x=monthly["month"],
+            y=monthly["silent"],
+            mode="lines",
+            name=t("chart.silent_axis", lang),
+            line={"color": "#7f7f7f", "dash": "dot"},
+            yaxis="y2",
+        )
+    )
     mark_events(fig, events, lang)
-    return _layout(
+    fig.update_layout(
+        yaxis2={
+            "title": t("chart.silent_axis", lang),
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+            "showgrid": False,
+            "tickformat": ",.0f",
+        }
+    )
+    fig = _layout(
         fig,
         t("chart.complaints_title", lang),
         t("chart.month", lang),
-        t("chart.customers", lang),
+        t("chart.complaints_axis", lang),
         barmode="stack",
     )
+    fig.update_layout(margin={"r": 60})
+    return fig
 
 
 def customer_timeline(sample: dict, position: int, lang: Lang) -> go.Figure:
@@ -364,26 +470,80 @@ def customer_timeline(sample: dict, position: int, lang: Lang) -> go.Figure:
     return _layout(fig, t("chart.timeline_title", lang), t("chart.month", lang))
 
 
-def churn_reasons(terms: np.ndarray, lang: Lang) -> go.Figure:
-    """Why a customer left: the terms of her churn hazard on the logit scale in the month she
-    left (red pushed her out, green held her back). Her personal base propensity is the
-    starting point, stated in the title rather than drawn as a force."""
-    vals = np.asarray(terms, dtype=float)
-    base = 1 / (1 + np.exp(-vals[0]))
-    names = [t(f"term.{k}", lang) for k in HAZARD_TERMS[1:]]
+def _sigmoid(x: float) -> float:
+    return float(1 / (1 + np.exp(-x)))
+
+
+def churn_push(terms: np.ndarray, average: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """Her monthly churn probability in the month she left; what it would have been with her
+    own base propensity (frailty) but every other part of the risk at the average active
+    customer's of that month; and how many percentage points each part added over the
+    average's (frailty itself: 0, it is the starting point).
+
+    The parts add on the logit scale; each part's share of the gap in probability is its share
+    of the gap in logit (the chord between the two points of the σ curve), so the pushes add up
+    exactly to the difference of the two probabilities. (Frailty is left out of the comparison:
+    an average of logit frailty belongs to nobody — with Beta frailty it is far below the
+    typical customer's — and it is not something a plan can change.)"""
+    mine = np.asarray(terms, float)
+    like_average = np.asarray(average, float).copy()
+    like_average[0] = mine[0]
+    gap = mine - like_average
+    p_mine, p_avg = _sigmoid(mine.sum()), _sigmoid(like_average.sum())
+    total = gap.sum()
+    slope = p_mine * (1 - p_mine) if abs(total) < 1e-9 else (p_mine - p_avg) / total
+    return p_mine, p_avg, gap * slope * 100
+
+
+def churn_reasons(terms: np.ndarray, average: np.ndarray, lang: Lang) -> go.Figure:
+    """Why a customer left: for each part of her churn risk, how many percentage points of
+    monthly churn probability it added (red) or took away (green) compared with the average
+    active customer in the month she left, the biggest pushes first."""
+    p_mine, p_avg, push = churn_push(terms, average)
+    order = [k for k in np.argsort(-np.abs(push)) if k != 0]  # 0: her own base propensity
+    names = [t(f"term.{HAZARD_TERMS[k]}", lang) for k in order]
+    values = push[order]
     fig = go.Figure(
         go.Bar(
-            x=vals[1:],
+            x=values,
             y=names,
             orientation="h",
-            marker_color=["#d62728" if v > 0 else "#2ca02c" for v in vals[1:]],
+            marker_color=["#d62728" if v > 0 else "#2ca02c" for v in values],
+            text=[t("chart.pp", lang, v=f"{v:+.2f}") for v in values],
+            textposition="outside",
+            hovertext=[
+                t(
+                    "chart.push_above" if v > 0 else "chart.push_below",
+                    lang,
+                    term=n,
+                    pp=f"{abs(v):.2f}",
+                )
+                for n, v in zip(names, values, strict=True)
+            ],
+            hoverinfo="text",
         )
     )
+    fig.add_vline(x=0, line={"color": "grey"})
     fig.update_yaxes(autorange="reversed")
-    title = (
-        t("chart.reasons_title", lang) + " · " + t("chart.reasons_base", lang, rate=f"{base:.2%}")
-    )
-    return _layout(fig, title, t("chart.logit_contribution", lang))
+    span = max(float(np.abs(values).max()) if len(values) else 0.0, 0.1) * 1.45
+    fig.update_xaxes(range=[-span, span])
+    title = t("chart.reasons_title2", lang, mine=f"{p_mine:.1%}", average=f"{p_avg:.1%}")
+    return _layout(fig, title, t("chart.reasons_axis", lang))
+
+
+def churn_reason_words(terms: np.ndarray, average: np.ndarray, lang: Lang, top: int = 3) -> str:
+    """Her probability against the average customer's, and the biggest pushes, in sentences."""
+    p_mine, p_avg, push = churn_push(terms, average)
+    base = t("chart.reasons_base2", lang, mine=f"{p_mine:.1%}", average=f"{p_avg:.1%}")
+    above = [k for k in np.argsort(-push) if k != 0 and push[k] >= 0.005][:top]
+    if not above or p_mine <= p_avg:  # better than average on the whole: propensity and luck
+        return base + t("chart.reasons_none", lang)
+    parts = [
+        t("chart.reason_part", lang, term=t(f"term.{HAZARD_TERMS[k]}", lang), pp=f"{push[k]:.2f}")
+        for k in above
+    ]
+    joined = ("、" if lang == "zh" else ", ").join(parts)
+    return base + t("chart.reasons_words", lang, parts=joined)
 
 
 def scatter_customers(
@@ -487,6 +647,23 @@ def _axis_menu(columns: dict[str, np.ndarray], axis: str, now: str, at: float, l
     }
 
 
+DASHES = ("solid", "dash", "dot", "dashdot")
+
+
+def same_series(series: dict[str, pd.Series]) -> list[list[str]]:
+    """Groups of names whose series are identical (two plans that give the same run)."""
+    groups: list[list[str]] = []
+    for name, s in series.items():
+        values = np.asarray(s.to_numpy(), float)
+        for group in groups:
+            if np.allclose(np.asarray(series[group[0]].to_numpy(), float), values, equal_nan=True):
+                group.append(name)
+                break
+        else:
+            groups.append([name])
+    return [g for g in groups if len(g) > 1]
+
+
 def overlay_lines(
     series: dict[str, pd.Series],
     title: str,
@@ -495,12 +672,34 @@ def overlay_lines(
     percent: bool = False,
     events: list[dict] | tuple = (),
 ) -> go.Figure:
-    """Several plans' monthly series on one chart (x: month)."""
+    """Several plans' monthly series on one chart (x: month), each with its own dash so one
+    line never hides another; plans with identical results are named in a note."""
     fig = go.Figure()
-    for name, s in series.items():
-        fig.add_trace(go.Scatter(x=s.index, y=s.to_numpy(), mode="lines", name=name))
+    for i, (name, s) in enumerate(series.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=s.index,
+                y=s.to_numpy(),
+                mode="lines",
+                name=name,
+                line={"dash": DASHES[i % len(DASHES)], "width": 3 if i == 0 else 2},
+            )
+        )
     if percent:
         fig.update_yaxes(tickformat=".0%")
+    for k, group in enumerate(same_series(series)):
+        joined = "、".join(group) if lang == "zh" else ", ".join(group)
+        fig.add_annotation(
+            x=0.01,
+            xref="paper",
+            y=0.02 + 0.08 * k,
+            yref="paper",
+            xanchor="left",
+            yanchor="bottom",
+            showarrow=False,
+            text=t("chart.same_lines", lang, plans=joined),
+            bgcolor="rgba(255,255,255,0.85)",
+        )
     mark_events(fig, events, lang)
     return _layout(fig, title, t("chart.month", lang), y_title)
 

@@ -122,21 +122,28 @@ def tiers_by_value(
     return Segmentation("clv", labels, list(CLV_TIERS), frame, CLV_TIERS[-1], {})
 
 
+def _quintiles(*keys: np.ndarray) -> np.ndarray:
+    """Scores 5 (best fifth) to 1 by the first key, ties broken by the next keys, then by row
+    (smaller is better in every key), so each fifth of the customers gets one score."""
+    n = len(keys[0])
+    order = np.lexsort(tuple(reversed(keys)))  # lexsort sorts by its last key first
+    position = np.empty(n, np.int64)
+    position[order] = np.arange(n)
+    return (5 - position * 5 // max(n, 1)).astype(np.int8)
+
+
 def rfm_scores(frame: pd.DataFrame) -> pd.DataFrame:
     """Quintile scores 1–5 (5 best) for recency (lower is better), frequency and monetary.
 
-    Tied customers share the best score their group reaches: when most of a book bought this
-    month, they all score R = 5 (an average rank gave them 4 and left 5 empty)."""
-
-    def score(x: np.ndarray) -> np.ndarray:
-        return np.clip(np.ceil(_rank_pct(x, "max") * 5), 1, 5).astype(np.int8)
-
+    Each score goes to a fifth of the customers, even when many tie: customers with the same
+    recency are ordered by frequency and then spend (and likewise for F and M), so when most
+    of a book bought this month the R = 5 and R = 4 groups are its most frequent buyers and no
+    score is left empty (on the telecom book 57% tie at recency 0)."""
+    r = frame["recency"].to_numpy(float)
+    f = frame["frequency"].to_numpy(float)
+    m = frame["monetary"].to_numpy(float)
     return pd.DataFrame(
-        {
-            "R": score(-frame["recency"].to_numpy(float)),
-            "F": score(frame["frequency"].to_numpy(float)),
-            "M": score(frame["monetary"].to_numpy(float)),
-        },
+        {"R": _quintiles(r, -f, -m), "F": _quintiles(-f, r, -m), "M": _quintiles(-m, -f, r)},
         index=frame.index,
     )
 

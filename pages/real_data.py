@@ -149,7 +149,7 @@ st.subheader(t("real.segments", lang))
 frame = segment_frame(summary, values, unit)
 left, right = st.columns(2)
 rfm = segment(frame, "rfm")
-left.plotly_chart(charts.pyramid(rfm.profile, lang), key="real_rfm")
+left.plotly_chart(charts.segment_chart(rfm.profile, "rfm", lang), key="real_rfm")
 tiers = tiers_by_value(frame, frame["clv"].to_numpy())
 right.plotly_chart(charts.pyramid(tiers.profile, lang), key="real_tiers")
 st.plotly_chart(

@@ -37,7 +37,7 @@ profile = seg.profile.assign(
 st.dataframe(segments.translated_profile(profile, lang), hide_index=True)
 
 left, right = st.columns(2)
-left.plotly_chart(charts.pyramid(seg.profile, lang), key="seg_pyramid")
+left.plotly_chart(charts.segment_chart(seg.profile, seg.method, lang), key="seg_pyramid")
 right.plotly_chart(
     charts.rfm_heatmap(rfm_scores(customers), customers["monetary"].to_numpy(), lang), key="seg_rfm"
 )

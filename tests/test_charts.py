@@ -30,6 +30,10 @@ def _has_cjk(s: str) -> bool:
     return any(CJK[0] <= ch <= CJK[1] for ch in s)
 
 
+def _left_in(run, position: int) -> int:
+    return int(run.customers["churn_month"].to_numpy()[run.sample["slots"][position]])
+
+
 def builders(run, pop, lang):
     c = pop.customers
     seg = segment(c, "pyramid")
@@ -48,7 +52,10 @@ def builders(run, pop, lang):
         ),
         "complaints": charts.complaints_over_time(run.monthly, lang),
         "timeline": charts.customer_timeline(run.sample, slot, lang),
-        "reasons": charts.churn_reasons(run.sample["terms"][slot], lang),
+        "reasons": charts.churn_reasons(
+            run.sample["terms"][slot], run.sample["terms_mean"][_left_in(run, slot) - 1], lang
+        ),
+        "shares": charts.segment_chart(segment(c, "rfm").profile, "rfm", lang),
         "scatter": charts.scatter_customers(c, "recency", "monetary", seg.labels, seg.names, lang),
     }
 
@@ -183,14 +190,6 @@ def test_timeline_stops_when_the_customer_leaves(run):
     assert max(stage_trace.x) == left[j]
 
 
-def test_churn_reasons_state_the_base_rate_apart(run):
-    slots = run.sample["slots"]
-    j = int(np.flatnonzero(run.customers["churn_month"].to_numpy()[slots] > 0)[0])
-    fig = charts.churn_reasons(run.sample["terms"][j], "zh")
-    assert len(fig.data[0].x) == len(run.sample["terms"][j]) - 1
-    assert "基础流失倾向" in fig.layout.title.text
-
-
 def test_log_distribution_leaves_out_zero_spenders():
     fig = charts.distribution(np.array([0.0, 0.0, 5.0, 50.0, 500.0]), "t", "x", "en", log=True)
     assert len(fig.data[0].x) == 3
@@ -219,3 +218,90 @@ def test_core_modules_never_import_streamlit_or_plotly():
             if a.name in ("charts", "ui")
         ]
         assert not bad, (path.name, bad)
+
+
+def test_the_pyramid_is_drawn_only_for_value_tiers_with_widths_by_share(pop_mid):
+    c = pop_mid.customers
+    tiers = segment(c, "clv")  # 5/15/30/50
+    fig = charts.segment_chart(tiers.profile, "clv", "en")
+    widths = [tr.x[0] for tr in fig.data]
+    shares = tiers.profile["share"].to_numpy()
+    assert widths == pytest.approx(shares / shares.max())  # by share, not by rank
+    assert widths == sorted(widths)  # narrowest on top
+    for method in ("rfm", "kmeans"):
+        seg = segment(c, method, seed=1)
+        other = charts.segment_chart(seg.profile, method, "zh")
+        assert "金字塔" not in _texts(other)  # RFM groups and clusters are not tiers
+        assert [tr.type for tr in other.data] == ["bar", "bar"]
+        assert list(other.data[0].x) == pytest.approx(seg.profile["share"].tolist())
+
+
+def test_why_she_left_is_her_push_above_the_average_customer(run):
+    slots = run.sample["slots"]
+    left = run.customers["churn_month"].to_numpy()[slots]
+    for position in np.flatnonzero(left > 0)[:20]:
+        mine = run.sample["terms"][position]
+        average = run.sample["terms_mean"][left[position] - 1]
+        p_mine, p_avg, push = charts.churn_push(mine, average)
+        # her own propensity is the starting point; the other parts' pushes add up to her
+        # probability minus that of a customer like her in propensity, average in the rest
+        like_average = np.r_[mine[0], average[1:]]
+        assert p_avg == pytest.approx(1 / (1 + np.exp(-like_average.sum())), rel=1e-6)
+        assert push[0] == 0
+        assert push.sum() == pytest.approx((p_mine - p_avg) * 100, abs=1e-6)
+        assert np.sign(push[1:]).tolist() == np.sign(mine[1:] - average[1:]).tolist()
+    fig = charts.churn_reasons(mine, average, "zh")
+    assert "个百分点" in str(fig.data[0].text) and "对数几率" not in _texts(fig)
+    assert "一般客户" in fig.layout.title.text
+    assert t("term.frailty", "zh") not in list(fig.data[0].y)
+
+
+def test_why_she_left_in_words_names_the_biggest_pushes():
+    from crmsim.model.month import HAZARD_TERMS
+
+    average = np.zeros(len(HAZARD_TERMS))
+    average[0] = -6.0
+    mine = average.copy()
+    mine[0] = -2.0  # her own propensity: a 12% chance a month
+    mine[HAZARD_TERMS.index("satisfaction")] += 1.2
+    mine[HAZARD_TERMS.index("grievance")] += 0.4
+    mine[HAZARD_TERMS.index("loyalty")] -= 0.3
+    words = charts.churn_reason_words(mine, average, "zh")
+    assert words.index("满意度") < words.index("积怨") and "忠诚度（" not in words
+    assert t("term.frailty", "zh") not in words.split("主要是")[1]
+    assert "她" not in words and "她" not in _texts(charts.churn_reasons(mine, average, "zh"))
+    assert "bad luck" in charts.churn_reason_words(np.r_[-2.0, average[1:]], average, "en")
+
+
+def test_sankey_is_coloured_by_stage_with_counts(run):
+    fig = charts.stage_sankey(run.transitions, "zh")
+    assert len(set(fig.data[0].link.color)) >= 3  # not all grey
+    assert all(any(ch.isdigit() for ch in label) for label in fig.data[0].node.label)
+
+
+def test_complaint_outcomes_are_not_hidden_by_silent_failures(run):
+    fig = charts.complaints_over_time(run.monthly, "en")
+    bars = [tr for tr in fig.data if tr.type == "bar"]
+    line = next(tr for tr in fig.data if tr.type == "scatter")
+    assert line.yaxis == "y2" and all(b.yaxis in (None, "y") for b in bars)
+    assert sum(sum(b.y) for b in bars) == pytest.approx(run.monthly["complaints"].sum())
+
+
+def test_identical_plans_are_told_apart():
+    import pandas as pd
+
+    same = pd.Series([1.0, 0.9, 0.8], index=[1, 2, 3])
+    fig = charts.overlay_lines(
+        {"Status quo": same, "My plan": same.copy(), "No service": same * 0.9}, "t", "y", "en"
+    )
+    assert len({tr.line.dash for tr in fig.data}) == 3
+    notes = [a.text for a in fig.layout.annotations]
+    assert any("Status quo, My plan" in n and "same results" in n for n in notes)
+
+
+def test_satisfaction_zones_read_on_the_dark_scale_and_match_the_glossary(run):
+    fig = charts.satisfaction_heatmap(run.sat_hist, "zh")
+    notes = [a for a in fig.layout.annotations if "区" in a.text]
+    assert {a.text.split("（")[0] for a in notes} == {"背叛区", "无差异区", "情感区"}
+    assert t("glossary.zones.name", "zh") == "背叛区、无差异区、情感区"
+    assert all(a.bgcolor and a.font.color == "#222" for a in notes)

@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from crmsim import launch
+from crmsim.ui import launch
 from tests.conftest import ROOT
 
 SHIPPED = ("pyproject.toml", "README.md", "app.py", "pages", "crmsim", "sample_data", ".streamlit")
@@ -88,7 +88,7 @@ def test_the_wheel_carries_the_app_cases_catalogs_and_entry_point(wheel):
     assert f"{app}sample_data/transactions/cdnow_sample.csv" in names
     assert {"crmsim/i18n/zh_CN.toml", "crmsim/i18n/en_US.toml", "crmsim/model/run.py"} <= names
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "crmlab = crmsim.launch:main" in wheel.read(meta).decode()
+    assert "crmlab = crmsim.ui.launch:main" in wheel.read(meta).decode()
     from packaging.requirements import Requirement
 
     metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()

@@ -58,9 +58,9 @@ def test_rfm_scores_and_names(pop_small):
     assert f[champ].mean() > f[lost].mean()
 
 
-def test_rfm_ties_share_the_best_score_their_group_reaches():
-    """Most of a telecom book bought this month: every one of them is a 5 on recency; ties
-    elsewhere take the top of their group, and scores still rise with the value."""
+def test_rfm_scores_fill_every_fifth_when_many_tie():
+    """Most of a telecom book bought this month: the tied recencies are ordered by frequency,
+    then spend, so every score holds a fifth of the customers and still rises with value."""
     frame = pd.DataFrame(
         {
             "recency": [0] * 6 + [1, 1, 3, 9],
@@ -69,9 +69,38 @@ def test_rfm_ties_share_the_best_score_their_group_reaches():
         }
     )
     s = rfm_scores(frame)
-    assert s["R"].tolist() == [5] * 6 + [2, 2, 1, 1]  # an average rank gave the six 4s
-    assert s["F"].tolist() == [2, 2, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert s["R"].tolist() == [3, 3, 4, 4, 5, 5, 2, 2, 1, 1]
+    assert s["F"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     assert s["M"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+
+
+@pytest.mark.parametrize("case_id", ["telecom", "retail", "rice_shop"])
+def test_rfm_fills_every_score_and_segment_on_generated_books(case_id):
+    from crmsim.cases import load_case
+    from crmsim.population import generate
+
+    customers = generate(load_case(case_id), 2000, seed=3).customers
+    assert (customers["recency"] == customers["recency"].min()).mean() > 0.2  # many ties
+    s = rfm_scores(customers)
+    for col in "RFM":
+        assert s[col].value_counts().sort_index().tolist() == [400] * 5
+    shares = segment(customers, "rfm").profile["share"]
+    assert (shares > 0).sum() >= 6  # no blank heatmap row, few empty segments
+
+
+def test_rfm_fills_every_score_on_the_cdnow_sample():
+    from crmsim.transactions import analyse, read_transactions, segment_frame
+    from tests.conftest import ROOT
+
+    raw = (ROOT / "sample_data" / "transactions" / "cdnow_sample.csv").read_bytes()
+    tx = read_transactions(raw)
+    found = analyse(tx, pd.Timestamp("1997-09-30"), tx.last_date, "W")
+    frame = segment_frame(found.summary, found.values, "W")
+    s = rfm_scores(frame)
+    for col in "RFM":
+        counts = s[col].value_counts()
+        assert len(counts) == 5 and counts.max() - counts.min() <= 1
+    assert (segment(frame, "rfm").profile["share"] > 0).sum() >= 6
 
 
 def test_clv_tiers(pop_small):

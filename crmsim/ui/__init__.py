@@ -15,4 +15,8 @@ One module per concern, each imported by the pages that need it:
 - ``lessons``: the Learn page's lesson choice and progress
 - ``formatting``: money, KPI deltas and the run's story as the reader writes them
 - ``classroom``: the Classroom page's store, seat and views
+- ``dashboards``: the Simulate page's tabs
+- ``problems``: plan and segmentation problems in the page's terms
+- ``url_state``: sticky query parameters and tokens (state that survives a reload)
+- ``launch``: ``crmlab``, the app with its own settings
 """

@@ -90,4 +90,7 @@ def customer(res: SimResult, pop: Population, lang: Lang) -> None:
     )
     st.plotly_chart(charts.customer_timeline(res.sample, int(pick), lang), key="c_timeline")
     if churned[pick]:
-        st.plotly_chart(charts.churn_reasons(res.sample["terms"][pick], lang), key="c_reasons")
+        terms = res.sample["terms"][pick]
+        average = res.sample["terms_mean"][int(left_in[pick]) - 1]  # in the month she left
+        st.markdown(charts.churn_reason_words(terms, average, lang))
+        st.plotly_chart(charts.churn_reasons(terms, average, lang), key="c_reasons")

@@ -13,7 +13,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent.parent  # crmsim/
 
 
 def app_folder() -> Path:
