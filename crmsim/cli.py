@@ -26,7 +26,15 @@ from crmsim.cases import (
 )
 from crmsim.errors import InputError, Issue
 from crmsim.i18n import Lang, catalog, normalize_lang, t
-from crmsim.plans import PRESETS, Plan, load_plan, load_plan_bytes, preset_plan, validate_plan
+from crmsim.plans import (
+    PRESETS,
+    Plan,
+    load_plan,
+    load_plan_bytes,
+    preset_plan,
+    segment_spend,
+    validate_plan,
+)
 
 MAX_MONTHS = 120
 
@@ -185,7 +193,7 @@ def _run(args, case: Case, pop, plan: Plan):
     seg = segment_for_case(
         pop.customers, plan.segmentation.method, plan.segmentation.params, case, args.seed
     )
-    validate_plan(plan, seg.names, case)
+    validate_plan(plan, seg.names, case, segment_spend(pop, seg, case))
     return simulate(pop, case, plan, args.months, args.seed, segmentation=seg)
 
 
@@ -326,7 +334,7 @@ def cmd_validate(args) -> int:
             seg = segment_for_case(
                 pop.customers, plan.segmentation.method, plan.segmentation.params, case, args.seed
             )
-            validate_plan(plan, seg.names, case)
+            validate_plan(plan, seg.names, case, segment_spend(pop, seg, case))
         print(t("cli.valid_plan", args.lang, name=plan.name))
         return 0
     case = load_case_bytes(raw, path.name)

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from crmsim.errors import InputError, Issue, issues_from_pydantic, toml_issue
+from crmsim.model.levers import money_cost, rate_cost_forecast
 from crmsim.model.plan import (  # noqa: F401  (re-exported: the schema's public names)
     CHANNELS,
     LEVERS,
@@ -124,8 +125,28 @@ def plan_to_json(plan: Plan) -> str:
     return json.dumps(plan.model_dump(), ensure_ascii=False, indent=2)
 
 
-def check_plan(plan: Plan, segments: list[str], case: Case) -> list[Issue]:
-    """Problems of a plan against the segments that exist and the case budget (empty = ok)."""
+def segment_spend(pop, segmentation, case: Case) -> dict[str, float]:
+    """Each segment's expected monthly spend at list price on the current book, at the case's
+    reference population size: what the budget prices rewards and discounts on (the firm's
+    forecast from each customer's 12-month history)."""
+    names = list(segmentation.names)
+    spend = np.bincount(segmentation.labels, pop.list_spend, minlength=len(names))
+    scale = case.population.customers / max(pop.n, 1)
+    return {name: float(v) * scale for name, v in zip(names, spend, strict=True)}
+
+
+def budget_use(plan: Plan, case: Case, spend: dict[str, float]) -> dict[str, float]:
+    """What a plan spends per month against the budget: money (levers, salaries, acquisition),
+    the rate levers' forecast cost (rewards and discounts on the current book) and the total."""
+    money = money_cost(plan, case.costs.kam_salary)
+    rates = sum(sum(v.values()) for v in rate_cost_forecast(plan, spend).values())
+    return {"money": money, "rates": rates, "total": money + rates, "budget": case.budget}
+
+
+def check_plan(plan: Plan, segments: list[str], case: Case, spend: dict[str, float]) -> list[Issue]:
+    """Problems of a plan against the segments that exist and the case budget (empty = ok).
+    The budget counts everything: money levers, salaries, acquisition and the forecast cost of
+    rewards and discounts on the current book (``segment_spend``)."""
     issues: list[Issue] = []
     known = set(segments)
     for seg in plan.allocations:
@@ -148,14 +169,14 @@ def check_plan(plan: Plan, segments: list[str], case: Case) -> list[Issue]:
     for ch in plan.acquisition:
         if ch not in case.acquisition:
             issues.append(Issue(f"acquisition.{ch}", "channel_not_in_case", {"channel": ch}))
-    total = plan.monthly_money(case.costs.kam_salary)
-    if total > case.budget * (1 + 1e-9):
+    use = budget_use(plan, case, spend)
+    if use["total"] > case.budget * (1 + 1e-9):
         issues.append(
             Issue(
                 "allocations",
                 "over_budget",
                 {
-                    "total": f"{total:,.0f}",
+                    "total": f"{use['total']:,.0f}",
                     "budget": f"{case.budget:,.0f}",
                     "currency": case.currency,
                 },
@@ -164,9 +185,9 @@ def check_plan(plan: Plan, segments: list[str], case: Case) -> list[Issue]:
     return issues
 
 
-def validate_plan(plan: Plan, segments: list[str], case: Case) -> Plan:
+def validate_plan(plan: Plan, segments: list[str], case: Case, spend: dict[str, float]) -> Plan:
     """Return the plan if it fits the segments and budget, else raise ``InputError``."""
-    issues = check_plan(plan, segments, case)
+    issues = check_plan(plan, segments, case, spend)
     if issues:
         raise InputError(issues, plan.name)
     return plan

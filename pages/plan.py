@@ -3,7 +3,7 @@
 import streamlit as st
 
 from crmsim.i18n import t
-from crmsim.plans import PRESETS, plan_to_json, plan_to_toml
+from crmsim.plans import PRESETS, plan_to_json, plan_to_toml, segment_spend
 from crmsim.ui import formatting, navigation, plan_grid, plan_state, segments, state
 
 lang = navigation.bootstrap("plan")
@@ -44,7 +44,8 @@ plan = plan_grid.plan_from_grid(edited, acquisition, plan, seg, lang)
 
 st.dataframe(plan_grid.cost_per_customer(plan, seg, case, pop.n, lang), hide_index=True)
 
-plan_grid.budget_status(plan, case, lang)
+spend = segment_spend(pop, seg, case)  # what rewards and discounts are priced on
+plan_grid.budget_status(plan, case, spend, lang)
 status = st.container()  # filled once a plan file, if any, has been read
 
 d1, d2, up = st.columns(3)
@@ -65,6 +66,6 @@ d2.download_button(
     on_click="ignore",
 )
 upload = up.file_uploader(t("plan_page.upload", lang), type=["toml", "json"], key="plan_upload")
-problem = plan_grid.plan_upload(upload, seg, case, lang)
+problem = plan_grid.plan_upload(upload, seg, case, spend, lang)
 with status:
-    plan_grid.plan_status(plan, seg, case, problem, lang)
+    plan_grid.plan_status(plan, seg, case, spend, problem, lang)

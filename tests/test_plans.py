@@ -9,12 +9,14 @@ from crmsim.plans import (
     LEVERS,
     PRESETS,
     Plan,
+    budget_use,
     check_plan,
     load_plan_bytes,
     parse_plan,
     plan_to_json,
     plan_to_toml,
     preset_plan,
+    segment_spend,
 )
 from crmsim.segmentation import segment_for_case
 
@@ -37,7 +39,7 @@ online = 1000.0
 def test_good_plan_loads_from_toml_and_json(telecom):
     plan = load_plan_bytes(GOOD, "toml")
     assert plan.allocations["key"].kam == 1 and plan.acquisition["online"] == 1000.0
-    assert check_plan(plan, SEGS, telecom) == []
+    assert check_plan(plan, SEGS, telecom, {}) == []
     again = load_plan_bytes(plan_to_json(plan).encode(), "json")
     assert again == plan
     assert load_plan_bytes(plan_to_toml(plan).encode(), "toml") == plan
@@ -74,7 +76,7 @@ def test_bad_plan_fields_are_named(data, field, key):
 
 def test_unknown_segment_and_over_budget(telecom):
     plan = parse_plan({"allocations": {"whales": {"care": 1.0}, "key": {"care": 1e7}}})
-    issues = check_plan(plan, SEGS, telecom)
+    issues = check_plan(plan, SEGS, telecom, {})
     keys = {(i.field, i.key) for i in issues}
     assert ("allocations.whales", "unknown_segment") in keys
     assert ("allocations", "over_budget") in keys
@@ -84,7 +86,22 @@ def test_unknown_segment_and_over_budget(telecom):
 
 def test_channel_must_exist_in_case(telecom):
     plan = parse_plan({"acquisition": {"direct_mail": 10.0}})
-    assert [i.key for i in check_plan(plan, SEGS, telecom)] == ["channel_not_in_case"]
+    assert [i.key for i in check_plan(plan, SEGS, telecom, {})] == ["channel_not_in_case"]
+
+
+def test_rewards_and_discounts_count_against_the_budget_as_a_forecast(telecom):
+    from crmsim.plans import budget_use
+
+    plan = parse_plan({"allocations": {"key": {"care": 1000.0, "rewards": 0.1, "discount": 0.2}}})
+    spend = {"key": 100_000.0, "ordinary": 50_000.0}
+    use = budget_use(plan, telecom, spend)
+    # discount: 20% of list-price spend given up; rewards: 10% of what is paid after it
+    assert use["rates"] == pytest.approx(0.2 * 100_000 + 0.1 * 0.8 * 100_000)
+    assert use["total"] == pytest.approx(1000.0 + use["rates"])
+    issues = check_plan(plan, SEGS, telecom, spend)
+    assert [i.key for i in issues] == ["over_budget"]
+    assert f"{use['total']:,.0f}" in issues[0].render("en")
+    assert check_plan(plan, SEGS, telecom, {"key": 1000.0}) == []
 
 
 @pytest.mark.parametrize(
@@ -134,11 +151,12 @@ def test_presets_fit_the_budget(telecom, pop_small, name):
     seg = segment_for_case(pop_small.customers, "pyramid", {}, telecom)
     plan = preset_plan(name, telecom, seg, pop_small.n)
     assert isinstance(plan, Plan)
-    assert plan.monthly_money(telecom.costs.kam_salary) <= telecom.budget
     seg2 = segment_for_case(
         pop_small.customers, plan.segmentation.method, plan.segmentation.params, telecom
     )
-    assert check_plan(plan, seg2.names, telecom) == []
+    spend = segment_spend(pop_small, seg2, telecom)
+    assert budget_use(plan, telecom, spend)["total"] <= telecom.budget
+    assert check_plan(plan, seg2.names, telecom, spend) == []
 
 
 def test_pyramid_preset_splits_60_30_10(telecom):
@@ -180,4 +198,4 @@ def test_sample_plans_are_valid_for_their_case(pop_small, path, case_id):
     plan = load_plan(ROOT / "sample_data" / "plans" / path)
     pop = generate(case, 1000, seed=1)
     seg = segment_for_case(pop.customers, plan.segmentation.method, plan.segmentation.params, case)
-    assert check_plan(plan, seg.names, case) == []
+    assert check_plan(plan, seg.names, case, segment_spend(pop, seg, case)) == []

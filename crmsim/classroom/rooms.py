@@ -106,12 +106,12 @@ def room_of(row) -> Room:
 
 
 def check_room_plan(room: Room, plan: Plan) -> None:
-    """A submitted plan must use the room's segmentation and pass the shared plan check."""
-    from crmsim.segmentation import segment_names
-
+    """A submitted plan must use the room's segmentation and pass the shared plan check (the
+    budget counts rewards and discounts as a forecast on the room's own book)."""
     sq = room.case.status_quo.segmentation
     if (plan.segmentation.method, plan.segmentation.params or {}) != (sq.method, sq.params or {}):
         raise ClassroomError("wrong_segmentation", method=sq.method)
-    issues = check_plan(plan, segment_names(sq.method, sq.params) or [], room.case)
+    names, spend = scoring.book_forecast(room.case_json, room.customers, room.seed)
+    issues = check_plan(plan, names, room.case, spend)
     if issues:
         raise ClassroomError("bad_plan", issues=issues)

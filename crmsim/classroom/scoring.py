@@ -58,6 +58,20 @@ def _population(case_json: str, customers: int, seed: int):
     return generate(room_case(case_json), customers, seed=seed)
 
 
+@lru_cache(maxsize=16)
+def book_forecast(case_json: str, customers: int, seed: int) -> tuple[list[str], dict]:
+    """The room's segments and each one's forecast spend on its book (what the budget prices
+    rewards and discounts on, ``crmsim.plans.segment_spend``)."""
+    from crmsim.plans import segment_spend
+    from crmsim.segmentation import segment_for_case
+
+    case = room_case(case_json)
+    pop = _population(case_json, customers, seed)
+    sq = case.status_quo.segmentation
+    seg = segment_for_case(pop.customers, sq.method, sq.params, case, seed)
+    return list(seg.names), segment_spend(pop, seg, case)
+
+
 @lru_cache(maxsize=512)
 def team_run(
     case_json: str, customers: int, seed: int, round_months: int, plans_json: tuple[str, ...]
@@ -144,11 +158,13 @@ def answer_key(room, upto: int) -> dict | None:
         return None
     months = room.round_months * room.rounds
     plan = _best_plan(best_plan, room.case_json, room.customers, room.seed, months)
+    if plan is None:  # no answer key for this case (an instructor's own case)
+        return None
     return play(room, {r: (plan, 0) for r in range(1, upto + 1)}, upto)
 
 
 @lru_cache(maxsize=8)
-def _best_plan(best_plan, case_json: str, customers: int, seed: int, months: int) -> Plan:
+def _best_plan(best_plan, case_json: str, customers: int, seed: int, months: int) -> Plan | None:
     return best_plan(room_case(case_json), customers, seed, months)
 
 

@@ -123,6 +123,9 @@ class Targets(_Strict):
     monthly_churn: tuple[float, float]
     top20_revenue_share: tuple[float, float] = (0.6, 0.8)
     complaint_rate: tuple[float, float] | None = None
+    complaint_money_pays: bool = Field(
+        False, description="failures are material here: complaint money must pay back"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Targets:
@@ -163,8 +166,10 @@ class ModelParams(_Strict):
     ref_price_speed: float = _c(0.15, "monthly speed at which the reference price adapts", 0, 1)
     # 3. Complaints 投诉处理 / 服务补救
     voice_intercept: float = _c(-0.4, "voice logit intercept")
-    voice_sat: float = _c(2.0, "voice logit per unit of dissatisfaction (0.6 − S)")
+    voice_sat: float = _c(1.0, "voice logit per unit of dissatisfaction (0.6 − S)")
     voice_major: float = _c(0.8, "voice logit added by a major failure")
+    voice_boost: float = _c(1.0, "more voiced when all complaints get resolved (× 1 + this)", 0, 50)
+    reputation_speed: float = _c(0.3, "monthly speed of a segment's complaint reputation", 0, 1)
     recovery_floor: float = _c(0.15, "resolution odds without complaint money", 0, 1)
     recovery_gain: float = _c(0.80, "resolution odds complaint money can add", 0, 1)
     recovery_fast_cost: float = _c(2.0, "money per complaint for fast resolution, in b0", 0.01, 50)
@@ -174,9 +179,9 @@ class ModelParams(_Strict):
     sat_disconfirm: float = _c(0.8, "satisfaction target per unit of surprise V − E")
     loss_aversion: float = _c(2.0, "a shortfall weighs this many times a gain", 1, 50)
     sat_memory: float = _c(0.6, "share of last month's satisfaction kept", 0, 1)
-    silent_mult: float = _c(0.80, "satisfaction kept after a problem nobody heard of", 0, 1)
-    unresolved_mult: float = _c(0.88, "satisfaction kept after a complaint left unresolved", 0, 1)
-    resolved_mult: float = _c(0.97, "satisfaction kept after a complaint resolved slowly", 0, 1)
+    silent_mult: float = _c(0.70, "satisfaction kept after a problem nobody heard of", 0, 1)
+    unresolved_mult: float = _c(0.80, "satisfaction kept after a complaint left unresolved", 0, 1)
+    resolved_mult: float = _c(0.90, "satisfaction kept after a complaint resolved slowly", 0, 1)
     recovery_lift: float = _c(0.08, "lift after a first minor problem resolved fast", 0, 1)
     # 5. Expectations ratchet
     expect_up: float = _c(0.15, "monthly speed of expectations up after a pleasant surprise", 0, 1)
@@ -185,17 +190,17 @@ class ModelParams(_Strict):
     loyalty_speed: float = _c(0.25, "monthly speed of loyalty toward its curve", 0, 1)
     loyalty_slope: float = _c(12.0, "steepness of the satisfaction–loyalty curve")
     loyalty_mid: float = _c(0.72, "satisfaction at which loyalty is half-way")
-    lockin_decay: float = _c(0.10, "monthly decay of lock-in", 0, 1)
+    lockin_decay: float = _c(0.35, "monthly decay of lock-in", 0, 1)
     # 7. Grievance stock
-    grievance_decay: float = _c(0.9, "share of grievance kept each month", 0, 1)
-    grievance_silent: float = _c(1.0, "grievance from a problem nobody heard of")
-    grievance_unresolved: float = _c(0.7, "grievance from a complaint left unresolved")
-    grievance_resolved: float = _c(0.25, "grievance from a complaint resolved slowly")
+    grievance_decay: float = _c(0.85, "share of grievance kept each month", 0, 1)
+    grievance_silent: float = _c(2.0, "grievance from a problem nobody heard of")
+    grievance_unresolved: float = _c(1.5, "grievance from a complaint left unresolved")
+    grievance_resolved: float = _c(0.8, "grievance from a complaint resolved slowly")
     grievance_fast: float = _c(0.0, "grievance from a complaint resolved fast")
     minor_severity: float = _c(0.5, "severity of a minor problem (a major one is 1)", 0, 50)
     # 8. Churn hazard (logit-additive terms)
     h_loyalty: float = _c(2.5, "hazard logit per unit of loyalty (L − 0.5)")
-    h_sat: float = _c(1.5, "hazard logit per unit of satisfaction (S − 0.6)")
+    h_sat: float = _c(3.0, "hazard logit per unit of satisfaction (S − 0.6)")
     h_grievance: float = _c(1.5, "hazard logit per unit of grievance")
     h_lockin: float = _c(0.6, "hazard logit per unit of lock-in")
     h_kam: float = _c(0.6, "hazard logit per unit of key-account response")
@@ -210,7 +215,7 @@ class ModelParams(_Strict):
         (0.5, 0.85, 1.0, 0.6), description="spend multiplier in 考察/形成/稳定/退化期"
     )
     sow_speed: float = _c(0.1, "monthly speed of share of wallet toward its target", 0, 1)
-    sow_cross_sell: float = _c(0.25, "share of wallet added at full marketing response")
+    sow_cross_sell: float = _c(0.10, "share of wallet added at full marketing response")
     sow_kam: float = _c(0.15, "share of wallet added at full key-account response")
     sow_loyalty: float = _c(0.1, "share of wallet per unit of loyalty (L − 0.5)")
     # 10. Lifecycle stages
@@ -233,7 +238,7 @@ class ModelParams(_Strict):
         6, ge=1, le=24, description="months of margin and hazard averaged for the remainder"
     )
     equity_horizon: int = Field(
-        36, ge=1, le=240, description="months the remainder is capitalised over"
+        240, ge=1, le=600, description="months the remainder is capitalised over"
     )
 
 
@@ -245,6 +250,10 @@ class Case(_Strict):
     kind: Literal["contractual", "noncontractual"] = "contractual"
     currency: str = Field("CNY", min_length=1, max_length=8)
     months: int = Field(36, ge=1, le=120)
+    growth_story: bool = Field(
+        False,
+        description="a story about winning customers: acquisition may lead (the narrative says so)",
+    )
     annual_discount_rate: float = Field(0.10, ge=0, le=1)
     title: Bilingual
     narrative: Bilingual

@@ -78,6 +78,7 @@ class Complaints:
 
     outcome: np.ndarray  # SILENT, UNRESOLVED, RESOLVED or FAST
     per_segment: np.ndarray  # complaints voiced per segment
+    resolved_per_segment: np.ndarray
 
 
 # -- 11. Events (applied first: they set this month's parameters) ---------------------------
@@ -163,26 +164,30 @@ def complaints(
     seg: np.ndarray,
     fails: Failures,
     money: np.ndarray,
-    n_segments: int,
+    reputation: np.ndarray,
     case: Case,
 ) -> Complaints:
     """Step 3 — who of the failed complains, and what becomes of the complaint:
 
-    p_voice = voice · σ(voice_intercept + voice_sat·(0.6 − S) + voice_major·[major]);
+    p_voice = voice · σ(voice_intercept + voice_sat·(0.6 − S) + voice_major·[major])
+              · (1 + voice_boost · reputation),
+    where a segment's reputation is its recent share of complaints resolved (customers speak
+    up where complaints get fixed; most problems are never voiced — TARP);
     money per complaint b = R_segment / complaints in the segment (more complaints dilute it);
     p_resolved = recovery_floor + recovery_gain·(1 − e^(−β_recovery · b/b₀));
     a resolution is fast with probability 1 − e^(−b / (b₀·recovery_fast_cost)).
     """
     from crmsim.model.levers import recovery_per_complaint
 
-    mp, i = case.model, fails.idx
+    mp, i, n_segments = case.model, fails.idx, len(reputation)
+    s = seg[i]
     x = mp.voice_intercept + mp.voice_sat * (F32(0.6) - st.S[i]) + mp.voice_major * fails.major
     p_voice = tr.voice[i] * sigmoid(x.astype(F32))
+    p_voice *= (1 + mp.voice_boost * reputation[s]).astype(F32)
     voiced = fails.u < p_voice
     u = fails.u / np.maximum(p_voice, F32(1e-12))  # uniform again among those who voiced
     per_segment = np.bincount(seg[i[voiced]], minlength=n_segments).astype(np.float64)
     dose, fast_share = recovery_per_complaint(money, per_segment, case.costs, mp)
-    s = seg[i]
     p_ok = F32(mp.recovery_floor) + F32(mp.recovery_gain) * (1 - np.exp(-tr.beta[1, i] * dose[s]))
     resolved = voiced & (u < p_ok)
     fast = resolved & (u < p_ok * fast_share[s])
@@ -190,7 +195,17 @@ def complaints(
     outcome[voiced] = UNRESOLVED
     outcome[resolved] = RESOLVED
     outcome[fast] = FAST
-    return Complaints(outcome, per_segment)
+    resolved_per_segment = np.bincount(s[resolved], minlength=n_segments).astype(np.float64)
+    return Complaints(outcome, per_segment, resolved_per_segment)
+
+
+def complaint_reputation(reputation: np.ndarray, comp: Complaints, mp: ModelParams) -> None:
+    """Step 3, after the month: each segment's reputation for fixing complaints moves toward
+    its share resolved this month, reputation += reputation_speed·(resolved/voiced − reputation)
+    (unchanged in a month without complaints)."""
+    voiced = comp.per_segment > 0
+    share = comp.resolved_per_segment / np.maximum(comp.per_segment, 1)
+    reputation[voiced] += mp.reputation_speed * (share[voiced] - reputation[voiced])
 
 
 # -- 4. Satisfaction --------------------------------------------------------------------------

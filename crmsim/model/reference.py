@@ -76,7 +76,7 @@ class ReferenceRun:
         tr, st = pop.traits.copy(), pop.state.copy()
         seg = [int(s) for s in cp.seg]
         self.value = [float(v) for v in cp.value]
-        cap = capacity(case, cp.acquisition, months, pop.n)
+        cap = capacity(case, cp.acquisition, months + case.model.valuation_months, pop.n)
         self.man_u: list[float] = []
         if cap:
             p_tr, p_st, man_u = prospect_slots(case, seed, cap)
@@ -98,6 +98,7 @@ class ReferenceRun:
         self.pool_full = list(self.pool)
         self.carry = [0.0] * len(CHANNELS)
         self.affection = 0.0
+        self.reputation = [self.mp.recovery_floor] * len(cp.segments)
         self.monthly: list[dict] = []
 
     # -- acquisition ----------------------------------------------------------------------
@@ -139,7 +140,7 @@ class ReferenceRun:
     def step(self, t: int) -> None:
         mp, case, costs = self.mp, self.case, self.case.costs
         mods = event_modifiers(case, t)
-        new = self._acquire(t) if t <= self.months and any(self.cp.acquisition) else 0
+        new = self._acquire(t) if any(self.cp.acquisition) else 0
         active = [c for c in self.people[: self.next_slot] if c.stage < CHURNED]
         S_ = len(self.cp.segments)
         n_seg = [0] * S_
@@ -194,12 +195,13 @@ class ReferenceRun:
                 major = w < mp.major_share
                 uv = w / mp.major_share if major else (w - mp.major_share) / (1 - mp.major_share)
                 x = mp.voice_intercept + mp.voice_sat * (0.6 - c.S) + mp.voice_major * major
-                p_voice = c.voice * _sig(x)
+                p_voice = c.voice * _sig(x) * (1 + mp.voice_boost * self.reputation[c.seg])
                 voiced = uv < p_voice
                 fails[c.i] = (major, voiced, uv / max(p_voice, 1e-12))
                 k_seg[c.seg] += voiced
         dose = [self.lev[s][RECOVERY] / max(k_seg[s], 1) / costs.recovery for s in range(S_)]
         fast_share = [1 - math.exp(-b / mp.recovery_fast_cost) for b in dose]
+        resolved_seg = [0] * S_
         tot = dict.fromkeys(
             ("churned", "revenue", "gm", "rewards", "sat", "loy", "affection", "alive"), 0.0
         )
@@ -236,6 +238,7 @@ class ReferenceRun:
                     outcome = UNRESOLVED
                     if u_res < p_ok:
                         outcome = FAST if u_res < p_ok * fast_share[c.seg] else RESOLVED
+                        resolved_seg[c.seg] += 1
             # 4. Satisfaction.
             dis = v - c.E
             f = dis if dis >= 0 else mp.loss_aversion * dis
@@ -356,6 +359,10 @@ class ReferenceRun:
                 ) / max(n_seg[c.seg], 1)
                 c.val_margin += (margin - cost) * (not churn) / k
                 c.val_hazard += (hz if not churn else 1.0) / k
+        for s in range(S_):  # complaint reputation: the share resolved this month
+            if k_seg[s]:
+                share = resolved_seg[s] / k_seg[s]
+                self.reputation[s] += mp.reputation_speed * (share - self.reputation[s])
         for c in active:
             if c.stage < CHURNED and c.growth != 1:
                 c.wallet *= c.growth

@@ -22,7 +22,15 @@ from crmsim.model import acquisition as acq
 from crmsim.model import month as step
 from crmsim.model.case import Case
 from crmsim.model.levers import CROSS_SELL, DISCOUNT, KAM, RECOVERY, REWARDS, segment_doses
-from crmsim.model.outputs import SAMPLE_SIZE, Recorder, Sample, SimResult, versions
+from crmsim.model.outputs import (
+    AFFECTION_BIN,
+    SAMPLE_SIZE,
+    Recorder,
+    Sample,
+    SimResult,
+    sat_bin,
+    versions,
+)
 from crmsim.model.plan import CHANNELS, LEVERS, Plan
 from crmsim.model.state import (
     CHURNED,
@@ -170,6 +178,8 @@ class Run:
         self.start_stage = state.stage.copy()
         self.pools = acq.Pools.for_case(case, self.n_initial)
         self.affection = 0.0
+        # each segment's share of complaints resolved lately (starts at the odds with no money)
+        self.reputation = np.full(self.S, self.mp.recovery_floor)
         self.sample: Sample | None = None
         # a price term once a discount was ever given (reference prices adapt slowly back)
         self.price_live = bool((state.pref != 1).any())
@@ -224,7 +234,7 @@ class Run:
             joining = np.flatnonzero(self.entry == t)
             start_relationship(self.state, self.traits, joining, self._price(joining))
             return got
-        if t > self.months or not self.plan.acquisition.any():
+        if not self.plan.acquisition.any():
             return got
         won = self.pools.month(self.plan.acquisition, self.mp.referral_rate * self.affection)
         room = self.N - self.next_slot
@@ -299,7 +309,8 @@ class Run:
         u = self.streams.uniforms(self.phase, t, used, self.draws)
         fails = step.failures(u[rngs.U_FAIL], active, r.care, mods["p_fail"], mp)  # 1
         v = step.delivered_value(st, tr, r, fails, u[rngs.U_NOISE], mods, mp)  # 2
-        comp = step.complaints(st, tr, seg, fails, lev[:, RECOVERY], self.S, case)  # 3
+        comp = step.complaints(st, tr, seg, fails, lev[:, RECOVERY], self.reputation, case)  # 3
+        step.complaint_reputation(self.reputation, comp, mp)
         d = step.satisfaction(st, v, fails, comp, mp)  # 4
         step.expectations(st, d, mp)  # 5
         step.loyalty(st, r.rewards, mp, self.lockin_live)  # 6
@@ -327,11 +338,12 @@ class Run:
             lev[:, 0] + lev[:, RECOVERY] + lev[:, CROSS_SELL] + lev[:, KAM] * case.costs.kam_salary
         )
         levers_cost = np.where(n_seg > 0, money, 0.0)
-        acq_cost = float(self.plan.acquisition.sum()) if t <= self.months else 0.0
+        acq_cost = float(self.plan.acquisition.sum())
         spend_seg = np.bincount(seg, spend, minlength=self.S)
         profit = float(spend_seg @ self.rates[1] - levers_cost.sum() - acq_cost)
         if t > self.months:
             self._valuation_month(t, sl, spend, h, new, seg, n_seg, levers_cost)
+            self.affection = float(((new < CHURNED) & (sat_bin(st.S) >= AFFECTION_BIN)).sum())
             return profit
         outcomes = np.bincount(seg[fails.idx] * 5 + comp.outcome, minlength=self.S * 5)
         self.affection = self.recorder.month(
@@ -573,7 +585,7 @@ def simulate_rounds(
     state = pop.state.copy()
     seg, entry, value, man_u = cp.seg, np.zeros(n0, np.int16), cp.value, None
     most = np.max(np.stack([c.acquisition for c in cps]), axis=0)
-    cap = acq.capacity(case, most, months, n0)
+    cap = acq.capacity(case, most, months + case.model.valuation_months, n0)
     if cap:
         p_traits, p_state, man_u = acq.prospect_slots(case, seed, cap)
         traits = traits.concat(p_traits)

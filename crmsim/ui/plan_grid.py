@@ -10,7 +10,15 @@ from crmsim.cases import Case
 from crmsim.charts import segment_label
 from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
-from crmsim.plans import LEVERS, Levers, Plan, SegmentationSpec, check_plan, load_plan_bytes
+from crmsim.plans import (
+    LEVERS,
+    Levers,
+    Plan,
+    SegmentationSpec,
+    budget_use,
+    check_plan,
+    load_plan_bytes,
+)
 from crmsim.segmentation import Segmentation
 from crmsim.ui.formatting import money
 from crmsim.ui.plan_state import keep_plan, plan_version, set_plan
@@ -158,15 +166,17 @@ def cost_per_customer(
 
 
 # -- the budget --------------------------------------------------------------------------------
-def plan_total(plan: Plan, case_obj: Case) -> float:
-    """The plan's monthly spending as the budget rule counts it (``crmsim.plans``)."""
-    return plan.monthly_money(case_obj.costs.kam_salary)
+def plan_total(plan: Plan, case_obj: Case, spend: dict[str, float]) -> float:
+    """The plan's monthly spending as the budget rule counts it (``crmsim.plans``): money
+    levers, salaries, acquisition and the forecast cost of rewards and discounts on the book
+    (``spend``: each segment's expected spend, ``crmsim.plans.segment_spend``)."""
+    return budget_use(plan, case_obj, spend)["total"]
 
 
-def budget_status(plan: Plan, case_obj: Case, lang: Lang) -> bool:
+def budget_status(plan: Plan, case_obj: Case, spend: dict[str, float], lang: Lang) -> bool:
     """The month's spending against the budget: a card, a bar (red when over) and, when over,
     what is wrong in plain words. Returns whether the plan fits."""
-    total, budget = plan_total(plan, case_obj), case_obj.budget
+    total, budget = plan_total(plan, case_obj, spend), case_obj.budget
     fits = total <= budget * (1 + 1e-9)
     card, bar = st.columns([1, 2])
     if fits:
@@ -197,7 +207,9 @@ def budget_status(plan: Plan, case_obj: Case, lang: Lang) -> bool:
 
 
 # -- a plan file -------------------------------------------------------------------------------
-def plan_upload(upload, seg: Segmentation, case_obj: Case, lang: Lang) -> str | None:
+def plan_upload(
+    upload, seg: Segmentation, case_obj: Case, spend: dict[str, float], lang: Lang
+) -> str | None:
     """Load an uploaded plan file into the grid (and rerun), or return what is wrong with it in
     the page's terms while the file stays in the uploader (the grid keeps its plan)."""
     source = t("plan_page.your_file", lang)
@@ -212,7 +224,7 @@ def plan_upload(upload, seg: Segmentation, case_obj: Case, lang: Lang) -> str | 
                 "json" if upload.name.lower().endswith(".json") else "toml",
                 source,
             )
-            problems = check_plan(loaded, seg.names, case_obj)
+            problems = check_plan(loaded, seg.names, case_obj, spend)
             if problems:
                 raise InputError(problems, source)
         except InputError as exc:
@@ -228,12 +240,17 @@ def plan_upload(upload, seg: Segmentation, case_obj: Case, lang: Lang) -> str | 
 
 
 def plan_status(
-    plan: Plan, seg: Segmentation, case_obj: Case, upload_problem: str | None, lang: Lang
+    plan: Plan,
+    seg: Segmentation,
+    case_obj: Case,
+    spend: dict[str, float],
+    upload_problem: str | None,
+    lang: Lang,
 ) -> None:
     """Whether the plan in the grid can be used, and only that: a bad file's problems replace
     the "plan usable" message (the plan in the grid is kept as it is)."""
-    issues = [i for i in check_plan(plan, seg.names, case_obj) if i.key != "over_budget"]
-    fits = plan_total(plan, case_obj) <= case_obj.budget * (1 + 1e-9)
+    issues = [i for i in check_plan(plan, seg.names, case_obj, spend) if i.key != "over_budget"]
+    fits = plan_total(plan, case_obj, spend) <= case_obj.budget * (1 + 1e-9)
     if fits and not issues:
         keep_plan(plan)
     if upload_problem:
