@@ -202,7 +202,8 @@ def _money_levers(total: float) -> dict[str, float]:
 
 
 def preset_plan(name: str, case: Case, segmentation=None, n_customers: int | None = None) -> Plan:
-    """A ready-made plan with the status quo's monthly money (levers and managers).
+    """A ready-made plan with the status quo's monthly money (levers and managers) split by the
+    preset's rule, and its acquisition (no rewards or discounts).
 
     ``segmentation`` (a ``segmentation.Segmentation``) gives the segments and their sizes for
     ``equal`` and ``value``; ``pyramid`` and ``key_first`` always use the customer pyramid.

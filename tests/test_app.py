@@ -4,7 +4,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from crmsim.cases import load_case
 from crmsim.i18n import t
+from crmsim.plans import budget_use, segment_spend
+from crmsim.population import generate
+from crmsim.segmentation import segment_for_case
 from crmsim.ui import case_store, formatting
 from tests.conftest import ROOT
 
@@ -184,18 +188,26 @@ def test_plan_page_starts_valid_and_flags_overspending(lang):
     at = _page("plan", lang)
     assert not at.exception
     assert at.success and not at.error  # the status quo fits its budget
+    case = load_case("telecom")
+    pop = generate(case, 1500, seed=5)  # the page's book (``_page``)
+    seg = segment_for_case(pop.customers, "pyramid", {}, case, 5)
+    used = budget_use(case.status_quo, case, segment_spend(pop, seg, case))["total"]
     assert at.metric[0].delta == t(
-        "problem.within_budget", lang, left=formatting.money(5_000.0, lang)
+        "problem.within_budget", lang, left=formatting.money(case.budget - used, lang)
     )
     per_customer = at.dataframe[-1].value.iloc[:, 1].tolist()
-    assert per_customer == pytest.approx([13.0, 3.0, 5000 / 6000], abs=0.005)
+    sq = case.status_quo.allocations
+    sizes = {"key": 1000, "ordinary": 3000, "small": 6000}  # the 10/30/60 pyramid of 10,000
+    expected = [(lv.care + lv.recovery + lv.cross_sell) / sizes[s] for s, lv in sq.items()]
+    assert per_customer == pytest.approx(expected, abs=0.0051)  # shown to 2 decimals
     assert len(at.get("download_button")) == 2
     online = next(n for n in at.number_input if n.key.startswith("plan_acq_online"))
     online.set_value(1_000_000.0).run()
     assert not at.exception and at.error and not at.success
     said = at.error[0].value
     # in plain words, in money as the cards write it, with how much to take out
-    over = formatting.money(1_000_000.0 + 27_000.0 - 40_000.0, lang)  # levers 27k
+    levers = sum(lv.care + lv.recovery + lv.cross_sell for lv in sq.values())
+    over = formatting.money(1_000_000.0 + levers - case.budget, lang)
     assert over in said and formatting.money(40_000.0, lang) in said
     assert ("超出" in said and "减少" in said) if lang == "zh" else "more than the budget" in said
     assert "allocations" not in said

@@ -93,10 +93,10 @@ def test_rewards_and_discounts_count_against_the_budget_as_a_forecast(telecom):
     from crmsim.plans import budget_use
 
     plan = parse_plan({"allocations": {"key": {"care": 1000.0, "rewards": 0.1, "discount": 0.2}}})
-    spend = {"key": 100_000.0, "ordinary": 50_000.0}
+    spend = {"key": 200_000.0, "ordinary": 50_000.0}
     use = budget_use(plan, telecom, spend)
     # discount: 20% of list-price spend given up; rewards: 10% of what is paid after it
-    assert use["rates"] == pytest.approx(0.2 * 100_000 + 0.1 * 0.8 * 100_000)
+    assert use["rates"] == pytest.approx(0.2 * 200_000 + 0.1 * 0.8 * 200_000)
     assert use["total"] == pytest.approx(1000.0 + use["rates"])
     issues = check_plan(plan, SEGS, telecom, spend)
     assert [i.key for i in issues] == ["over_budget"]
@@ -166,8 +166,15 @@ def test_pyramid_preset_splits_60_30_10(telecom):
 
 
 def test_key_first_staffs_managers_for_key_accounts(telecom):
-    plan = preset_plan("key_first", telecom)
+    from crmsim.cases import load_case
+
+    b2b = load_case("b2b_it")
+    plan = preset_plan("key_first", b2b)
     assert plan.allocations["key"].kam >= 1 and plan.allocations["small"].kam == 0
+    # where a manager costs more than three quarters of the money, key accounts get care
+    plan = preset_plan("key_first", telecom)
+    assert plan.allocations["key"].kam == 0
+    assert plan.allocations["key"].care > plan.allocations["small"].care
 
 
 def test_zero_plan_spends_nothing(telecom):
