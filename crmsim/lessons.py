@@ -36,6 +36,18 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Knob:
+    """The one thing besides the seed a learner can change in an experiment: its label is
+    ``learn.knob.<name>``; ``default`` gives the experiment the lesson's claims are about."""
+
+    name: str
+    low: float
+    high: float
+    step: float
+    default: float
+
+
+@dataclass(frozen=True)
 class Lesson:
     key: str
     case_id: str
@@ -43,9 +55,23 @@ class Lesson:
     months: int
     terms: tuple[str, ...]  # glossary keys this lesson explains
     questions: tuple[Question, ...]
-    experiment: Callable[[Case, Population, int], dict]
+    experiment: Callable[[Case, Population, int, float], dict]
     claim: Callable[[dict], bool]
+    knob: Knob
     notice: tuple[str, ...] = ("n1", "n2", "n3")  # catalog keys of "what to notice" lines
+
+
+def chart(kind: str, x: list, series: dict[str, list], title: str, **axes: object) -> dict:
+    """A lesson chart as data (the core draws nothing): ``kind`` "bar" or "line", x values
+    (catalog keys when ``x_keys``), one list per series named by its catalog key, the title's
+    key under ``lesson_chart.``, and axis options (``x_title``/``y_title`` keys, ``percent``)."""
+    return {
+        "kind": kind,
+        "x": list(x),
+        "series": {k: [float(v) for v in vs] for k, vs in series.items()},
+        "title": title,
+        **axes,
+    }
 
 
 def _run(pop: Population, case: Case, plan: Plan, months: int, seed: int, sample: int = 0):
@@ -62,8 +88,8 @@ def _plan(name: str, method: str, alloc: dict[str, dict], acquisition=None) -> P
 
 
 # -- 1 the lifecycle -----------------------------------------------------------------------
-def _lifecycle(case: Case, pop: Population, seed: int) -> dict:
-    res = _run(pop, case, case.status_quo, 24, seed)
+def _lifecycle(case: Case, pop: Population, seed: int, months: float = 24) -> dict:
+    res = _run(pop, case, case.status_quo, int(months), seed)
     tr = res.transitions.sum(axis=0)  # from stage (rows) to stage/churned (cols)
     at_risk = tr[:4].sum(axis=1)
     churn = tr[:4, 4] / np.maximum(at_risk, 1)
@@ -78,36 +104,57 @@ def _lifecycle(case: Case, pop: Population, seed: int) -> dict:
         "to_stability": int(tr[1, 2]),
         "to_decline": int(tr[2, 3] + tr[1, 3]),
         "recovered": int(tr[3, 1]),
+        "chart": chart(
+            "bar",
+            [f"stage.{k}" for k in STAGES],
+            {"lesson_chart.monthly_churn": churn},
+            "lifecycle",
+            x_keys=True,
+            percent=True,
+            y_title="lesson_chart.monthly_churn",
+        ),
     }
 
 
 # -- 2 customer delivered value ------------------------------------------------------------
-def _delivered_value(case: Case, pop: Population, seed: int) -> dict:
+def _delivered_value(case: Case, pop: Population, seed: int, discount: float = 10) -> dict:
     sq = case.status_quo
-    cheaper = {seg: {**lv.model_dump(), "discount": 0.1} for seg, lv in sq.allocations.items()}
+    cut = discount / 100
+    cheaper = {seg: {**lv.model_dump(), "discount": cut} for seg, lv in sq.allocations.items()}
     runs = {
         "none": _run(pop, case, preset_plan("zero", case), 24, seed),
         "service": _run(pop, case, sq, 24, seed),
         "price": _run(pop, case, _plan("price", sq.segmentation.method, cheaper), 24, seed),
     }
     out = {}
+    lines = {}
     for name, res in runs.items():
         k = kpis(res, case)
         sat = res.monthly["avg_satisfaction"].to_numpy()
+        lines[f"lesson_chart.plan_{name}"] = sat
         out[f"sat_{name}"] = k["avg_satisfaction_end"]
         out[f"sat3_{name}"] = float(sat[2])
         out[f"retention_{name}"] = k["retention_rate"]
         out[f"profit_{name}"] = k["profit"]
     out["price_gain_early"] = out["sat3_price"] - out["sat3_service"]
     out["price_gain_end"] = out["sat_price"] - out["sat_service"]
+    out["chart"] = chart(
+        "line",
+        list(range(1, len(sat) + 1)),
+        lines,
+        "delivered_value",
+        x_title="chart.month",
+        y_title="chart.satisfaction",
+    )
     return out
 
 
 # -- 3 segmentation ------------------------------------------------------------------------
-def _segmentation(case: Case, pop: Population, seed: int) -> dict:
+def _segmentation(case: Case, pop: Population, seed: int, top: float = 10) -> dict:
     c = pop.customers
     abc = segment(c, "abc")
-    pyr = segment(c, "pyramid")
+    key = top / 100
+    pyr = segment(c, "pyramid", {"shares": [key, 0.3, round(0.7 - key, 9)]})
     rfm = segment(c, "rfm")
     pa, pp, pr = abc.profile.set_index("segment"), pyr.profile.set_index("segment"), rfm.profile
     champions = pr.set_index("segment").loc["champions"]
@@ -121,17 +168,28 @@ def _segmentation(case: Case, pop: Population, seed: int) -> dict:
         "champions_recency": float(champions["mean_recency"]),
         "lost_recency": float(lost["mean_recency"]),
         "champions_share": float(champions["share"]),
+        "chart": chart(
+            "bar",
+            [f"seg.{name}" for name in pp.index],
+            {
+                "lesson_chart.share_customers": pp["share"].to_numpy(),
+                "lesson_chart.share_revenue": pp["revenue_share"].to_numpy(),
+            },
+            "segmentation",
+            x_keys=True,
+            percent=True,
+        ),
     }
 
 
 # -- 4 key accounts and 80/20 --------------------------------------------------------------
-def _key_accounts(case: Case, pop: Population, seed: int) -> dict:
+def _key_accounts(case: Case, pop: Population, seed: int, managers: float = 8) -> dict:
     base = {
         "key": {"care": 60000.0, "recovery": 20000.0},
         "ordinary": {"care": 60000.0, "recovery": 20000.0},
         "small": {"care": 30000.0, "recovery": 10000.0},
     }
-    staffed = {**base, "key": {**base["key"], "kam": 8}}
+    staffed = {**base, "key": {**base["key"], "kam": int(managers)}}
     plain = _run(pop, case, _plan("no_kam", "pyramid", base), 36, seed)
     kam = _run(pop, case, _plan("kam", "pyramid", staffed), 36, seed)
 
@@ -150,12 +208,20 @@ def _key_accounts(case: Case, pop: Population, seed: int) -> dict:
         "key_retention_with": key_retention(kam),
         "key_revenue_gain": key_revenue(kam) / max(key_revenue(plain), 1e-9) - 1,
         "roi_kam": incremental_roi(kam, plain, case) or 0.0,
+        "chart": chart(
+            "bar",
+            ["lesson_chart.without_kam", "lesson_chart.with_kam"],
+            {"lesson_chart.key_retention": [key_retention(plain), key_retention(kam)]},
+            "key_accounts",
+            x_keys=True,
+            percent=True,
+        ),
     }
 
 
 # -- 5 zones of defection, indifference, affection -----------------------------------------
-def _zones(case: Case, pop: Population, seed: int) -> dict:
-    res = _run(pop, case, case.status_quo, 36, seed, sample=2000)
+def _zones(case: Case, pop: Population, seed: int, months: float = 36) -> dict:
+    res = _run(pop, case, case.status_quo, int(months), seed, sample=2000)
     c = res.customers
     churners = c[c["churn_month"] > 0]
     S, slots = res.sample["S"], res.sample["slots"]
@@ -175,12 +241,23 @@ def _zones(case: Case, pop: Population, seed: int) -> dict:
             churned += int((inside & (left == m + 1)).sum())
         out[f"churn_{zone}"] = churned / max(at_risk, 1)
     out["indifference_vs_affection"] = out["churn_indifference"] / max(out["churn_affection"], 1e-9)
+    zones = ("defection", "indifference", "affection")
+    out["chart"] = chart(
+        "bar",
+        [f"lesson_chart.zone_{z}" for z in zones],
+        {"lesson_chart.monthly_churn": [out[f"churn_{z}"] for z in zones]},
+        "zones",
+        x_keys=True,
+        percent=True,
+        y_title="lesson_chart.monthly_churn",
+    )
     return out
 
 
 # -- 6 complaints and service recovery -----------------------------------------------------
-def _recovery(case: Case, pop: Population, seed: int) -> dict:
+def _recovery(case: Case, pop: Population, seed: int, after: float = 6) -> dict:
     sq = case.status_quo
+    wait = int(after)  # months after the problem to stay or leave
     generous = {
         seg: {**lv.model_dump(), "recovery": lv.recovery * 4 + 2000}
         for seg, lv in sq.allocations.items()
@@ -194,11 +271,11 @@ def _recovery(case: Case, pop: Population, seed: int) -> dict:
         res = _run(pop, case, _plan(name, method, alloc), 36, seed, sample=2000)
         left = res.customers["churn_month"].to_numpy()[res.sample["slots"]]
         comp = res.sample["complaint"]
-        for m in range(res.months - 6):  # month m + 1, then six months to stay or leave
+        for m in range(res.months - wait):  # month m + 1, then ``wait`` months to stay or leave
             for code in counts:
                 hit = (comp[m] == code) | ((code == RESOLVED) & (comp[m] == FAST))
                 counts[code][0] += int(hit.sum())
-                counts[code][1] += int((hit & ((left < 0) | (left > m + 7))).sum())
+                counts[code][1] += int((hit & ((left < 0) | (left > m + 1 + wait))).sum())
         k = kpis(res, case)
         kept[name] = (k["recovery_rate"] or 0.0, k["retention_rate"], k["complaints"])
     stay = {code: s / max(n, 1) for code, (n, s) in counts.items()}
@@ -213,34 +290,57 @@ def _recovery(case: Case, pop: Population, seed: int) -> dict:
         "resolved_rate_stingy": kept["stingy"][0],
         "retention_generous": kept["generous"][1],
         "retention_stingy": kept["stingy"][1],
+        "chart": chart(
+            "bar",
+            ["chart.resolved", "chart.unresolved", "chart.silent"],
+            {"lesson_chart.stayed_6m": [stay[RESOLVED], stay[UNRESOLVED], stay[SILENT]]},
+            "recovery",
+            x_keys=True,
+            percent=True,
+        ),
     }
 
 
 # -- 7 diminishing returns and over-serving ------------------------------------------------
-def _diminishing(case: Case, pop: Population, seed: int) -> dict:
+def _diminishing(case: Case, pop: Population, seed: int, most: float = 12) -> dict:
     sq = case.status_quo
     seg = segment_for_case(pop.customers, "pyramid", {}, case, seed)
     base = preset_plan("pyramid", case, seg, pop.n)
     alloc = {s: lv.model_dump() for s, lv in base.allocations.items()}
     zero_small = {**alloc, "small": {**alloc["small"], "care": 0.0}}
     r0 = _run(pop, case, _plan("small0", "pyramid", zero_small), 24, seed)
-    out = {"mult_low": 1, "mult_mid": 4, "mult_high": 12}
+    high = int(most)
+    out = {"mult_low": 1, "mult_mid": 4, "mult_high": high}
     money = sq.allocations.get("small", base.allocations["small"]).care or 3000.0
-    for mult in (1, 4, 12):
+    for name, mult in (("1", 1), ("4", 4), ("12", high)):  # roi_small_12x: the highest dose
         more = {**alloc, "small": {**alloc["small"], "care": money * mult}}
         r = _run(pop, case, _plan(f"small{mult}", "pyramid", more), 24, seed)
-        out[f"roi_small_{mult}x"] = incremental_roi(r, r0, case) or 0.0
+        out[f"roi_small_{name}x"] = incremental_roi(r, r0, case) or 0.0
     zero_key = {**alloc, "key": {**alloc["key"], "care": 0.0}}
     rk0 = _run(pop, case, _plan("key0", "pyramid", zero_key), 24, seed)
     more_key = {**alloc, "key": {**alloc["key"], "care": money}}
     rk = _run(pop, case, _plan("key1", "pyramid", more_key), 24, seed)
     out["roi_key_1x"] = incremental_roi(rk, rk0, case) or 0.0
     out["care_money"] = money
+    out["chart"] = chart(
+        "bar",
+        [f"{m}×" for m in (1, 4, high)],
+        {
+            "lesson_chart.roi_small": [
+                out["roi_small_1x"],
+                out["roi_small_4x"],
+                out["roi_small_12x"],
+            ]
+        },
+        "diminishing",
+        x_title="lesson_chart.care_multiple",
+        y_title="chart.roi_axis",
+    )
     return out
 
 
 # -- 8 CLV and the economics of retention --------------------------------------------------
-def _clv(case: Case, pop: Population, seed: int) -> dict:
+def _clv(case: Case, pop: Population, seed: int, better: float = 0.5) -> dict:
     res = _run(pop, case, case.status_quo, 36, seed)
     clv = clv_by_segment(res, case).set_index("segment")
     formula = clv["retention_formula"] if "retention_formula" in clv else clv.iloc[:, 1]
@@ -253,21 +353,30 @@ def _clv(case: Case, pop: Population, seed: int) -> dict:
     def annuity(rr: float) -> float:
         return margin * rr / (1 + d - rr)
 
+    up = min(r + better / 100, 0.999)
     return {
         "clv_key": float(formula.loc["key"]),
         "clv_small": float(formula.loc["small"]),
         "key_vs_small": float(formula.loc["key"] / max(formula.loc["small"], 1e-9)),
         "monthly_retention": r,
         "clv_now": annuity(r),
-        "clv_better": annuity(min(r + 0.005, 0.999)),
-        "clv_gain": annuity(min(r + 0.005, 0.999)) / annuity(r) - 1,
+        "clv_better": annuity(up),
+        "clv_gain": annuity(up) / annuity(r) - 1,
+        "chart": chart(
+            "bar",
+            ["lesson_chart.retention_now", "lesson_chart.retention_better"],
+            {"lesson_chart.clv_formula": [annuity(r), annuity(up)]},
+            "clv",
+            x_keys=True,
+            money=True,
+        ),
     }
 
 
 # -- 9 prospecting channels and MAN --------------------------------------------------------
-def _prospecting(case: Case, pop: Population, seed: int) -> dict:
+def _prospecting(case: Case, pop: Population, seed: int, money: float = 2000) -> dict:
     sq = case.status_quo
-    money = 2000.0
+    money = float(money)
     out = {}
     for ch in ("referral", "telephone"):
         plan = sq.model_copy(update={"acquisition": {ch: money}, "name": ch})
@@ -282,6 +391,18 @@ def _prospecting(case: Case, pop: Population, seed: int) -> dict:
         out[f"{ch}_cost_per_kept"] = money * res.months / max(kept, 1)
     out["man_referral"] = case.acquisition["referral"].man
     out["man_telephone"] = case.acquisition["telephone"].man
+    channels = ("referral", "telephone")
+    out["chart"] = chart(
+        "bar",
+        [f"channel.{ch}" for ch in channels],
+        {
+            "lesson_chart.acquired": [out[f"{ch}_acquired"] for ch in channels],
+            "lesson_chart.kept": [out[f"{ch}_kept"] for ch in channels],
+        },
+        "prospecting",
+        x_keys=True,
+        y_title="chart.customers",
+    )
     return out
 
 
@@ -298,6 +419,7 @@ LESSONS: tuple[Lesson, ...] = (
             f["churn_exploration"] > f["churn_stability"]
             and f["churn_decline"] > f["churn_stability"]
         ),
+        knob=Knob("months", 12, 48, 6, 24),
     ),
     Lesson(
         "delivered_value",
@@ -313,6 +435,7 @@ LESSONS: tuple[Lesson, ...] = (
             and f["price_gain_early"] > 0
             and f["profit_price"] < f["profit_service"]
         ),
+        knob=Knob("discount", 5, 30, 5, 10),
     ),
     Lesson(
         "segmentation",
@@ -327,6 +450,7 @@ LESSONS: tuple[Lesson, ...] = (
             and f["a_customers"] < 0.35
             and f["champions_recency"] < f["lost_recency"]
         ),
+        knob=Knob("top", 5, 30, 5, 10),
     ),
     Lesson(
         "key_accounts",
@@ -337,6 +461,7 @@ LESSONS: tuple[Lesson, ...] = (
         (Question(3, 2), Question(3, 0), Question(3, 1)),
         _key_accounts,
         lambda f: f["key_retention_with"] > f["key_retention_without"] and f["top20"] > 0.6,
+        knob=Knob("managers", 1, 20, 1, 8),
     ),
     Lesson(
         "zones",
@@ -351,6 +476,7 @@ LESSONS: tuple[Lesson, ...] = (
             and f["indifference_vs_affection"] > 2
             and f["churn_defection"] > f["churn_indifference"]
         ),
+        knob=Knob("months", 12, 48, 6, 36),
     ),
     Lesson(
         "recovery",
@@ -365,6 +491,7 @@ LESSONS: tuple[Lesson, ...] = (
             and f["stay_resolved"] > f["stay_unresolved"]
             and f["resolved_rate_generous"] > f["resolved_rate_stingy"]
         ),
+        knob=Knob("after", 3, 12, 1, 6),
     ),
     Lesson(
         "diminishing",
@@ -378,6 +505,7 @@ LESSONS: tuple[Lesson, ...] = (
             f["roi_small_12x"] < f["roi_small_4x"] < f["roi_small_1x"]
             and f["roi_key_1x"] > f["roi_small_1x"]
         ),
+        knob=Knob("most", 8, 20, 2, 12),
     ),
     Lesson(
         "clv",
@@ -388,6 +516,7 @@ LESSONS: tuple[Lesson, ...] = (
         (Question(3, 1), Question(3, 0), Question(3, 2)),
         _clv,
         lambda f: f["key_vs_small"] > 3 and f["clv_gain"] > 0.05,
+        knob=Knob("better", 0.1, 2.0, 0.1, 0.5),
     ),
     Lesson(
         "prospecting",
@@ -401,6 +530,7 @@ LESSONS: tuple[Lesson, ...] = (
             f["referral_kept_share"] > f["telephone_kept_share"]
             and f["referral_cost_per_kept"] < f["telephone_cost_per_kept"]
         ),
+        knob=Knob("money", 500, 8000, 500, 2000),
     ),
 )
 BY_KEY = {lesson.key: lesson for lesson in LESSONS}
@@ -453,12 +583,17 @@ GLOSSARY: tuple[tuple[str, str | None], ...] = (
 )
 
 
-def run(key: str, seed: int = 7) -> dict:
-    """Run lesson ``key``'s experiment and return its facts (numbers computed from the runs)."""
+def run(key: str, seed: int = 7, value: float | None = None) -> dict:
+    """Run lesson ``key``'s experiment (its knob at ``value``, default the lesson's own) and
+    return its facts: numbers computed from the runs, and ``chart``, the data of its chart."""
     lesson = BY_KEY[key]
     case = load_case(lesson.case_id)
     pop = generate(case, lesson.customers, seed=seed)
-    facts = lesson.experiment(case, pop, seed)
+    knob = (
+        lesson.knob.default if value is None else min(max(value, lesson.knob.low), lesson.knob.high)
+    )
+    facts = lesson.experiment(case, pop, seed, knob)
+    facts["knob"] = knob
     facts["claim_holds"] = bool(lesson.claim(facts))
     return facts
 
@@ -472,13 +607,37 @@ def _fmt(value: float | int) -> str:
 def notice(key: str, facts: dict, lang: Lang) -> list[str]:
     """The "what to notice" sentences of a lesson, with this run's numbers in them. Shares
     are passed as percentages (``pct_<fact>``), money and counts as formatted numbers."""
-    params: dict[str, str] = {"months": str(BY_KEY[key].months)}
+    lesson = BY_KEY[key]
+    months = facts.get("knob", lesson.months) if lesson.knob.name == "months" else lesson.months
+    params: dict[str, str] = {"months": str(int(months))}
     for name, value in facts.items():
-        if isinstance(value, bool):
+        if isinstance(value, bool | dict):
             continue
         params[name] = _fmt(value)
         params[f"pct_{name}"] = f"{value:.1%}"
-    return [t(f"learn.{key}.{n}", lang, **params) for n in BY_KEY[key].notice]
+    params["knob"] = knob_text(facts.get("knob", lesson.knob.default))
+    return [t(f"learn.{key}.{n}", lang, **params) for n in lesson.notice]
+
+
+def knob_text(value: float) -> str:
+    """A knob's value as the lesson's texts write it: 8, 2,000, 0.5."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
+
+
+def experiment_text(key: str, facts: dict, lang: Lang) -> str:
+    """The experiment's description with this run's knob in it."""
+    return t(
+        f"learn.{key}.experiment",
+        lang,
+        care_money=f"{facts.get('care_money', 0):,.0f}",
+        knob=knob_text(facts.get("knob", BY_KEY[key].knob.default)),
+    )
+
+
+def months_of(key: str, facts: dict) -> int:
+    """How many months the lesson's experiment ran (its knob, when that is the months)."""
+    lesson = BY_KEY[key]
+    return int(facts.get("knob", lesson.months)) if lesson.knob.name == "months" else lesson.months
 
 
 def score_answers(key: str, answers: list[int | None]) -> list[bool]:

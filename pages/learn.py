@@ -2,8 +2,16 @@
 
 import streamlit as st
 
+from crmsim import charts
 from crmsim.i18n import t
-from crmsim.lessons import BY_KEY, LESSONS, notice, score_answers
+from crmsim.lessons import (
+    BY_KEY,
+    LESSONS,
+    experiment_text,
+    months_of,
+    notice,
+    score_answers,
+)
 from crmsim.ui import case_store, lessons, navigation
 
 lang = navigation.bootstrap("learn")
@@ -19,11 +27,13 @@ st.subheader(t("learn.idea", lang))
 st.markdown(t(f"learn.{key}.idea", lang))
 
 st.subheader(t("learn.experiment", lang))
-seed = st.number_input(
+left, right = st.columns(2)
+seed = left.number_input(
     t("learn.seed", lang), min_value=0, max_value=10_000, value=7, key=f"learn_seed_{key}"
 )
+value = lessons.knob_input(key, lang, right)
 with st.spinner(t("learn.running", lang)):
-    facts = lessons.lesson_facts(key, int(seed))
+    facts = lessons.lesson_facts(key, int(seed), value)
 lines = notice(key, facts, lang)
 case = case_store.case(lesson.case_id)
 st.caption(
@@ -32,10 +42,11 @@ st.caption(
         lang,
         case=case.title.get(lang),
         customers=f"{lesson.customers:,}",
-        months=lesson.months,
+        months=months_of(key, facts),
     )
 )
-st.markdown(t(f"learn.{key}.experiment", lang, care_money=f"{facts.get('care_money', 0):,.0f}"))
+st.markdown(experiment_text(key, facts, lang))
+st.plotly_chart(charts.lesson_chart(facts["chart"], lang), key=f"learn_chart_{key}")
 st.markdown(f"**{t('learn.notice', lang)}**")
 st.markdown("\n".join(f"- {line}" for line in lines))
 if facts["claim_holds"]:

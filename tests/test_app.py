@@ -448,6 +448,9 @@ def test_every_lesson_runs_and_its_self_check_marks_it_done(lang):
         notice = next(m.value for m in at.markdown if m.value.startswith("- "))
         assert "{" not in notice and any(ch.isdigit() for ch in notice)
         assert at.success  # the run shows the lesson's claim
+        assert len(at.get("plotly_chart")) == 1  # the experiment's chart
+        knob = at.slider(key=f"learn_knob_{lesson.key}")
+        assert knob.label == t(f"learn.knob.{lesson.knob.name}", lang)
         for i, q in enumerate(lesson.questions, 1):
             at.radio(key=f"learn_{lesson.key}_q{i}").set_value(q.answer)
         at.button(key=f"learn_submit_{lesson.key}").click().run()
@@ -458,6 +461,16 @@ def test_every_lesson_runs_and_its_self_check_marks_it_done(lang):
     assert t("learn.progress", lang, done=len(LESSONS), total=len(LESSONS)) in str(
         at.get("progress")[0].proto
     )
+
+
+def test_a_learner_turns_the_lessons_knob_and_the_experiment_follows():
+    at = _page("learn", "en")
+    at.selectbox(key="learn_pick").select("key_accounts").run()
+    before = at.get("plotly_chart")[0].proto.spec
+    at.slider(key="learn_knob_key_accounts").set_value(3).run()
+    assert not at.exception
+    assert "without and with 3 key-account managers" in " ".join(m.value for m in at.markdown)
+    assert at.get("plotly_chart")[0].proto.spec != before
 
 
 def test_a_wrong_answer_explains_the_right_one_and_progress_comes_back_from_the_url():

@@ -3,6 +3,7 @@ from the run, never from the text; the self-checks and glossary are complete in 
 
 import re
 
+import numpy as np
 import pytest
 
 from crmsim.i18n import catalog, t
@@ -99,3 +100,28 @@ def test_glossary_covers_the_design_terms_and_links_real_lessons():
         assert set(lesson.terms) <= set(keys), lesson.key
     assert t("glossary.delivered_value.name", "zh") == "让渡价值"
     assert t("glossary.exploration.name", "zh") == "考察期"
+
+
+@pytest.mark.parametrize("key", list(BY_KEY))
+def test_every_experiment_has_a_chart_and_a_knob_that_changes_it(key):
+    from crmsim import charts
+    from crmsim.lessons import experiment_text
+
+    lesson = BY_KEY[key]
+    facts = run(key, 7)
+    assert facts["knob"] == lesson.knob.default
+    spec = facts["chart"]
+    assert spec["series"] and all(len(v) == len(spec["x"]) for v in spec["series"].values())
+    assert all(np.isfinite(v).all() for v in map(np.asarray, spec["series"].values()))
+    for lang in ("zh", "en"):
+        fig = charts.lesson_chart(spec, lang)
+        assert fig.data and "lesson_chart." not in str(fig.to_plotly_json()["layout"])
+        assert t(f"learn.knob.{lesson.knob.name}", lang) != f"learn.knob.{lesson.knob.name}"
+    other = lesson.knob.high if lesson.knob.default != lesson.knob.high else lesson.knob.low
+    moved = run(key, 7, other)
+    assert moved["knob"] == other
+    assert moved["chart"]["series"] != spec["series"] or moved["chart"]["x"] != spec["x"]
+    for lang in ("zh", "en"):  # the description says what was run
+        shown = experiment_text(key, moved, lang)
+        assert "{" not in shown
+        assert f"{other:g}".replace(".0", "") in shown.replace(",", "") or key == "zones"

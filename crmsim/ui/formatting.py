@@ -4,22 +4,7 @@ from __future__ import annotations
 
 from crmsim.charts import segment_label
 from crmsim.i18n import Lang, t
-
-
-def money(value: float, lang: Lang, signed: bool = False) -> str:
-    """A compact amount for cards: 175.5万 / 1,750万 / 17.51M (full figures do not fit a card)."""
-    sign = "+" if signed and value > 0 else ("-" if value < 0 else "")
-    v = abs(value)
-    if lang == "zh":
-        for unit, size in (("亿", 1e8), ("万", 1e4)):
-            if v >= size:
-                digits = 0 if v / size >= 1000 else 1  # 1,636万 fits a card, 1,636.0万 does not
-                return f"{sign}{v / size:,.{digits}f}{unit}"
-    else:
-        for unit, size in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
-            if v >= size:
-                return f"{sign}{v / size:,.2f}{unit}"
-    return f"{sign}{v:,.0f}"
+from crmsim.money import money, with_currency  # noqa: F401  (the pages' money)
 
 
 def figure_with_delta(key: str, value, reference, lang: Lang, is_reference: bool) -> str:

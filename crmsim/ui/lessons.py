@@ -58,6 +58,23 @@ def chosen_lesson(lang: Lang) -> str:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def lesson_facts(key: str, seed: int) -> dict:
-    """The facts of one lesson's experiment (shared by every learner with the same seed)."""
-    return run_lesson(key, seed)
+def lesson_facts(key: str, seed: int, value: float | None = None) -> dict:
+    """The facts of one lesson's experiment (shared by every learner with the same seed and
+    knob)."""
+    return run_lesson(key, seed, value)
+
+
+def knob_input(key: str, lang: Lang, where=None) -> float:
+    """The lesson's one knob besides the seed (a slider over its range)."""
+    knob = BY_KEY[key].knob
+    whole = float(knob.step).is_integer() and float(knob.low).is_integer()
+    cast = int if whole else float
+    return (where or st).slider(
+        t(f"learn.knob.{knob.name}", lang),
+        cast(knob.low),
+        cast(knob.high),
+        cast(knob.default),
+        cast(knob.step),
+        key=f"learn_knob_{key}",
+        help=t("learn.knob.help", lang),
+    )
