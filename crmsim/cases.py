@@ -7,12 +7,11 @@ segments, channels and budget), lists the built-in cases and runs the calibratio
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from crmsim.errors import InputError, Issue, issues_from_pydantic, toml_issue
+from crmsim.errors import InputError, Issue, issues_from_pydantic
 from crmsim.model.case import (  # noqa: F401  (re-exported: the schema's public names)
     EVENT_PARAMS,
     MAX_CUSTOMERS,
@@ -27,7 +26,8 @@ from crmsim.model.case import (  # noqa: F401  (re-exported: the schema's public
     PopulationSpec,
     Targets,
 )
-from crmsim.segmentation import segment_names
+from crmsim.plans import check_plan_for_case
+from crmsim.reading import CASE, read_structured
 
 # The sample data: inside the package when installed (crmsim/_app, see pyproject.toml), at the
 # top of the repository in a checkout.
@@ -37,11 +37,12 @@ SAMPLE_DATA = next(
     _HERE.parent / "sample_data",
 )
 CASES_DIR = SAMPLE_DATA / "cases"
-MAX_CASE_BYTES = 1024 * 1024
+MAX_CASE_BYTES = CASE.max_bytes
 
 
 def parse_case(data: dict, source: str = "case") -> Case:
-    """Validate a case mapping, with the status-quo plan checked against its budget."""
+    """Validate a case mapping; the status-quo plan is checked like any plan file (its
+    segmentation's parameters, segments, channels, budget) before the case is accepted."""
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
@@ -55,58 +56,19 @@ def parse_case(data: dict, source: str = "case") -> Case:
         for i, ev in enumerate(case.events)
         if ev.month > case.months
     ]
-    sq = case.status_quo
-    total = sq.monthly_money(case.costs.kam_salary)
-    if total > case.budget * (1 + 1e-9):
-        issues.append(
-            Issue(
-                "status_quo",
-                "over_budget",
-                {
-                    "total": f"{total:,.0f}",
-                    "budget": f"{case.budget:,.0f}",
-                    "currency": case.currency,
-                },
-            )
-        )
-    issues += [
-        Issue(f"status_quo.acquisition.{ch}", "channel_not_in_case", {"channel": ch})
-        for ch in sq.acquisition
-        if ch not in case.acquisition
+    issues += [  # the status quo is checked exactly like a plan file, segmentation included
+        Issue(f"status_quo.{i.field}" if i.field else "status_quo", i.key, i.params)
+        for i in check_plan_for_case(case.status_quo, case)
     ]
-    names = segment_names(sq.segmentation.method, sq.segmentation.params)
-    if names is not None:
-        issues += [
-            Issue(
-                f"status_quo.allocations.{seg}",
-                "unknown_segment",
-                {"segment": seg, "known": ", ".join(names)},
-            )
-            for seg in sq.allocations
-            if seg not in names
-        ]
     if issues:
         raise InputError(issues, source)
     return case
 
 
 def load_case_bytes(raw: bytes, source: str = "case") -> Case:
-    """Parse case TOML bytes: size cap, UTF-8 check, TOML syntax (with line), schema."""
-    if len(raw) > MAX_CASE_BYTES:
-        raise InputError(
-            [Issue("", "file_too_large", {"limit_kb": MAX_CASE_BYTES // 1024})], source
-        )
-    if not raw.strip():
-        raise InputError([Issue("", "empty_file")], source)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError([Issue("", "not_utf8")], source) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([toml_issue(exc)], source) from None
-    return parse_case(data, source)
+    """Parse case TOML bytes through the reading layer (size cap, UTF-8, depth, finite
+    numbers, syntax with line and column), then the schema and the status quo's checks."""
+    return parse_case(read_structured(raw, "toml", CASE, source), source)
 
 
 def builtin_case_ids() -> list[str]:

@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from crmsim import exports
 from crmsim.cases import (
     CASES_DIR,
     MAX_CUSTOMERS,
@@ -29,12 +30,14 @@ from crmsim.i18n import Lang, catalog, normalize_lang, t
 from crmsim.plans import (
     PRESETS,
     Plan,
+    check_plan_for_case,
     load_plan,
     load_plan_bytes,
     preset_plan,
     segment_spend,
     validate_plan,
 )
+from crmsim.reading import loads_json
 
 MAX_MONTHS = 120
 
@@ -89,9 +92,11 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--presets", nargs="*", default=[], choices=list(PRESETS))
     cmp_.add_argument("--json", metavar="OUT", help="write KPIs per plan as JSON")
 
-    v = command("validate", "check a case or plan file (cases: also calibration)")
-    v.add_argument("file", help="a built-in case id, a case .toml, or a plan .toml/.json")
-    v.add_argument("--kind", choices=["auto", "case", "plan"], default="auto")
+    v = command("validate", "check a case, plan, customers or purchase-log file")
+    v.add_argument("file", help="a built-in case id, a case .toml, a plan .toml/.json, or a .csv")
+    v.add_argument(
+        "--kind", choices=["auto", "case", "plan", "customers", "transactions"], default="auto"
+    )
     v.add_argument("--case", help="for plans: the case to check the budget and segments against")
     v.add_argument("--customers", type=int, help="calibration population (default: the case's)")
     v.add_argument("--seed", type=int, default=2024)
@@ -224,7 +229,7 @@ def cmd_generate(args) -> int:
     case = load_case(args.case)
     _check_size(args.customers, args.lang)
     pop = generate(case, args.customers, seed=args.seed, locale=args.locale)
-    pop.customers.to_csv(args.out, index=False, encoding="utf-8-sig")
+    Path(args.out).write_bytes(exports.csv_bytes(pop.customers))
     print(t("cli.wrote", args.lang, path=args.out), file=sys.stderr)
     return 0
 
@@ -233,10 +238,7 @@ def cmd_segment(args) -> int:
     from crmsim.segmentation import segment_for_case
 
     case = load_case(args.case)
-    try:
-        params = json.loads(args.params)
-    except json.JSONDecodeError as exc:
-        raise InputError([Issue("--params", "bad_json", {"detail": exc.msg})]) from None
+    params = loads_json(args.params[:20_000], field="--params")
     if not isinstance(params, dict):
         raise InputError([Issue("--params", "not_table")])
     pop = _population(args, case)
@@ -306,6 +308,24 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def _file_kind(raw: bytes, path: Path) -> str:
+    """What a file handed to ``validate`` is: a CSV is a purchase log when it has a date
+    column, else a customers file; a JSON file is a plan; a TOML file is a plan when it has
+    only a plan's keys (a plan may well mention "population" in a comment), else a case."""
+    from crmsim.reading import CASE, TRANSACTIONS, read_csv_header, read_structured
+
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        from crmsim.transactions import guess_columns
+
+        header = read_csv_header(raw, TRANSACTIONS, path.name)
+        return "transactions" if guess_columns(header)["date"] else "customers"
+    if suffix == ".json":
+        return "plan"
+    data = read_structured(raw, "toml", CASE, path.name)
+    return "plan" if set(data) <= set(Plan.model_fields) else "case"
+
+
 def cmd_validate(args) -> int:
     path = Path(args.file)
     if not path.exists() and args.file in builtin_case_ids():
@@ -314,27 +334,43 @@ def cmd_validate(args) -> int:
         raw = path.read_bytes()
     except OSError:
         raise InputError([Issue("", "cannot_read", {"path": path.name})], path.name) from None
-    kind = args.kind
-    if kind == "auto":
-        kind = (
-            "plan"
-            if path.suffix.lower() == ".json"
-            or (b"allocations" in raw[:4096] and (b"population" not in raw))
-            else "case"
+    kind = _file_kind(raw, path) if args.kind == "auto" else args.kind
+    if kind == "customers":
+        from crmsim.customers_io import read_customers_csv
+
+        table, encoding = read_customers_csv(raw, path.name)
+        print(t("cli.valid_customers", args.lang, n=f"{len(table):,}", encoding=encoding))
+        return 0
+    if kind == "transactions":
+        tx, _ = _transactions(args, raw, path.name)
+        print(
+            t(
+                "cli.valid_transactions",
+                args.lang,
+                rows=f"{len(tx.frame):,}",
+                n=f"{tx.frame['customer_id'].nunique():,}",
+                first=f"{tx.first_date:%Y-%m-%d}",
+                last=f"{tx.last_date:%Y-%m-%d}",
+                encoding=tx.encoding,
+            )
         )
+        return 0
     if kind == "plan":
         plan = load_plan_bytes(raw, "json" if path.suffix.lower() == ".json" else "toml", path.name)
         if args.case:
             from crmsim.segmentation import segment_for_case
 
             case = load_case(args.case)
+            issues = check_plan_for_case(plan, case)  # as every plan file is checked
+            if issues:
+                raise InputError(issues, path.name)
             pop = _population(
                 argparse.Namespace(customers=2000, seed=args.seed, lang=args.lang), case
             )
             seg = segment_for_case(
                 pop.customers, plan.segmentation.method, plan.segmentation.params, case, args.seed
             )
-            validate_plan(plan, seg.names, case, segment_spend(pop, seg, case))
+            validate_plan(plan, seg.names, case, segment_spend(pop, seg, case))  # rates too
         print(t("cli.valid_plan", args.lang, name=plan.name))
         return 0
     case = load_case_bytes(raw, path.name)
@@ -363,28 +399,30 @@ def cmd_validate(args) -> int:
     return 0 if ok else 1
 
 
-def _transactions(args):
+def _transactions(args, raw: bytes | None = None, name: str = ""):
     from crmsim.transactions import parse_day, read_transactions
 
-    path = Path(args.transactions)
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        raise InputError([Issue("", "cannot_read", {"path": path.name})], path.name) from None
+    if raw is None:
+        path = Path(args.transactions)
+        name = path.name
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            raise InputError([Issue("", "cannot_read", {"path": name})], name) from None
     tx = read_transactions(
         raw,
-        args.customer_col,
-        args.date_col,
-        args.amount_col,
-        args.date_format,
-        path.name,
-        drop_duplicates=args.drop_duplicates,
+        getattr(args, "customer_col", None),
+        getattr(args, "date_col", None),
+        getattr(args, "amount_col", None),
+        getattr(args, "date_format", None),
+        name,
+        drop_duplicates=getattr(args, "drop_duplicates", False),
     )
     for note in tx.notes:
         print(t("cli.note", args.lang, text=note.render(args.lang)), file=sys.stderr)
     ends = (
-        parse_day(args.calibration_end, "--calibration-end"),
-        parse_day(args.observation_end, "--observation-end"),
+        parse_day(getattr(args, "calibration_end", None), "--calibration-end"),
+        parse_day(getattr(args, "observation_end", None), "--observation-end"),
     )
     return tx, ends
 
@@ -411,7 +449,7 @@ def cmd_rfm(args) -> int:
         .to_string(float_format="{:,.2f}".format)
     )
     if args.out:
-        Path(args.out).write_bytes(summary.to_csv().encode("utf-8-sig"))
+        Path(args.out).write_bytes(exports.csv_bytes(summary, index=True))
         print(t("cli.wrote", args.lang, path=args.out), file=sys.stderr)
     if args.json:
         stats = {c: float(summary[c].mean()) for c in cols}
@@ -467,7 +505,7 @@ def cmd_clv(args) -> int:
     )
     if args.out:
         table = found.summary.join(found.values)
-        Path(args.out).write_bytes(table.to_csv().encode("utf-8-sig"))
+        Path(args.out).write_bytes(exports.csv_bytes(table, index=True))
         print(t("cli.wrote", args.lang, path=args.out), file=sys.stderr)
     if args.json:
         _write(args.json, json.dumps(report, ensure_ascii=False, indent=2), args.lang)

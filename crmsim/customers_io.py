@@ -1,24 +1,33 @@
 """Customer tables in and out: a validated CSV reader and Excel-friendly writers.
 
-Files that Excel saves in China are usually GB18030/GBK; others are UTF-8 with or without a
-BOM. The reader tries UTF-8 first (a GBK file almost never decodes as UTF-8), then GB18030.
+The file goes through the reading layer (``crmsim.reading``: size cap, encoding, delimiter,
+every row's field count); headers may be the English column names, the app's own column
+titles in either language (``客户编号``, ``Customer ID``) or a few common Chinese ones.
 Every problem is an ``Issue`` naming the column (and rows) so the page can say what is wrong
 in the user's language; nothing is read from an uploaded file's name.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-
 import pandas as pd
 
+from crmsim import exports
 from crmsim.errors import InputError, Issue
+from crmsim.i18n import t
 from crmsim.population import STAGE_KEYS
+from crmsim.reading import (
+    CUSTOMERS,
+    header_key,
+    match_header,
+    normalise_ids,
+    parse_numbers,
+    read_table,
+    rows_text,
+)
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 100_000
-MAX_COLUMNS = 30
+MAX_BYTES = CUSTOMERS.max_bytes
+MAX_ROWS = CUSTOMERS.max_rows
+MAX_COLUMNS = CUSTOMERS.max_columns
 REQUIRED = ("customer_id", "monetary")
 NUMERIC = (
     "tenure_months",
@@ -31,93 +40,54 @@ NUMERIC = (
 )
 TEXT = ("customer_id", "name", "city", "region", "channel", "age_band", "industry", "stage")
 KNOWN = TEXT + NUMERIC
+RANGES = {"survey_score": (0, 10)}
 STAGE_NAMES_ZH = {
     "考察期": "exploration",
     "形成期": "formation",
     "稳定期": "stability",
     "退化期": "decline",
 }
+# Other spellings of each column: the app's own titles in both languages, and common ones.
+EXTRA_NAMES = {
+    "customer_id": ("客户id", "客户号", "客户代码", "会员编号", "cust_id", "id"),
+    "name": ("姓名", "客户名称", "客户姓名", "公司名称"),
+    "monetary": ("平均月消费", "月消费"),
+    "survey_score": ("满意度评分", "满意度"),
+}
+ALIASES = {
+    col: (t(f"col.{col}", "zh"), t(f"col.{col}", "en"), *EXTRA_NAMES.get(col, ())) for col in KNOWN
+}
+HEADER_WORDS = frozenset(header_key(n) for col, names in ALIASES.items() for n in (col, *names))
 
 
-def decode_upload(raw: bytes, source: str, max_bytes: int) -> tuple[str, str]:
-    """Text of an uploaded CSV (UTF-8 with or without BOM, else GB18030) and its encoding,
-    refusing oversized, empty and binary files."""
-    if len(raw) > max_bytes:
-        raise InputError([Issue("", "file_too_large", {"limit_kb": max_bytes // 1024})], source)
-    if not raw.strip():
-        raise InputError([Issue("", "empty_file")], source)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes almost any bytes; kept as the last word
-        raise InputError([Issue("", "not_decodable")], source)
-    if "\x00" in text:
-        raise InputError([Issue("", "not_decodable")], source)
-    return text, encoding.replace("-sig", "")
-
-
-def csv_header(text: str, source: str, max_columns: int) -> list[str]:
-    """The (trimmed) header row of a decoded CSV, refusing an empty file or too many columns."""
-    try:
-        header = [h.strip() for h in next(csv.reader(io.StringIO(text)))]
-    except (csv.Error, StopIteration):
-        raise InputError([Issue("", "empty_file")], source) from None
-    if len(header) > max_columns:
-        raise InputError([Issue("", "too_many_columns", {"limit": max_columns})], source)
-    return header
-
-
-def csv_rows(
-    text: str,
-    source: str,
-    max_rows: int,
-    usecols: list[str] | None = None,
-    empty_key: str = "no_rows",
-    too_many_key: str = "too_many_rows",
-) -> pd.DataFrame:
-    """The rows of a decoded CSV as text columns (at most ``max_rows``; none is an error)."""
-    try:
-        df = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            usecols=usecols,
-            nrows=max_rows + 1,
-            skipinitialspace=True,
-        )
-    except (pd.errors.ParserError, csv.Error, ValueError) as exc:
-        raise InputError([Issue("", "bad_csv", {"detail": str(exc)[:200]})], source) from None
-    if df.empty:
-        raise InputError([Issue("", empty_key)], source)
-    if len(df) > max_rows:
-        raise InputError([Issue("", too_many_key, {"limit": f"{max_rows:,}"})], source)
-    return df
-
-
-def read_customers_csv(raw: bytes, source: str = "CSV") -> tuple[pd.DataFrame, str]:
-    """Parse and check a customers CSV; returns the table and the encoding it was in."""
-    text, encoding = decode_upload(raw, source, MAX_BYTES)
-    header = csv_header(text, source, MAX_COLUMNS)
-    issues = [Issue(col, "column_missing") for col in REQUIRED if col not in header]
-    unknown = [h for h in header if h not in KNOWN]
+def _columns(header: list[str], source: str) -> list[str]:
+    found = match_header(header, ALIASES)
+    issues = [Issue(col, "column_missing") for col in REQUIRED if col not in found]
+    used = set(found.values())
+    unknown = [h for h in header if h not in used and h]
     if unknown:
         issues.append(Issue(", ".join(unknown[:5]), "column_unknown", {"known": ", ".join(KNOWN)}))
-    if len(set(header)) != len(header):
+    keys = [header_key(h) for h in header if h]
+    if len(set(keys)) != len(keys) or len(found) != len(used):
         issues.append(Issue("", "column_duplicate"))
     if issues:
         raise InputError(issues, source)
-    df = csv_rows(text, source, MAX_ROWS)
-    df.columns = header
-    return _typed(df, source), encoding
+    return list(found.values())
 
 
-def rows_text(mask: pd.Series) -> str:
-    """Spreadsheet row numbers (the header is row 1) of the first few problems."""
-    rows = (mask[mask].index[:5] + 2).astype(str).tolist()
-    return ", ".join(rows) + ("…" if mask.sum() > 5 else "")
+def read_customers_csv(raw: bytes, source: str = "CSV") -> tuple[pd.DataFrame, str]:
+    """Parse and check a customers CSV; returns the table (English column names) and the
+    encoding it was read in."""
+    chosen: dict[str, str] = {}
+
+    def choose(header: list[str]) -> list[str]:
+        wanted = _columns(header, source)
+        chosen.update({v: k for k, v in match_header(header, ALIASES).items()})
+        return wanted
+
+    table = read_table(raw, CUSTOMERS, source, choose, HEADER_WORDS, ("no_rows", "too_many_rows"))
+    df = table.frame.rename(columns=chosen)
+    return _typed(df, source), table.encoding
 
 
 def _typed(df: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -126,26 +96,34 @@ def _typed(df: pd.DataFrame, source: str) -> pd.DataFrame:
     for col in df.columns:
         out[col] = df[col].str.strip()
     for col in (c for c in NUMERIC if c in df.columns):
-        values = pd.to_numeric(out[col].str.replace(",", "", regex=False), errors="coerce")
-        bad = values.isna() & out[col].ne("")
-        if bad.any():
-            issues.append(Issue(col, "column_not_number", {"rows": rows_text(bad)}))
+        nums = parse_numbers(out[col])
+        values = nums.values
+        if nums.bad.any():
+            issues.append(Issue(col, "column_not_number", {"rows": rows_text(nums.bad)}))
+        if nums.not_finite.any():
+            issues.append(Issue(col, "column_not_finite", {"rows": rows_text(nums.not_finite)}))
         negative = values < 0
         if negative.any():
             issues.append(Issue(col, "column_negative", {"rows": rows_text(negative)}))
+        if col in RANGES:
+            low, high = RANGES[col]
+            outside = (values < low) | (values > high)
+            if outside.any():
+                issues.append(
+                    Issue(
+                        col, "column_range", {"low": low, "high": high, "rows": rows_text(outside)}
+                    )
+                )
         out[col] = values
-    if out["customer_id"].eq("").any():
-        issues.append(
-            Issue("customer_id", "column_blank", {"rows": rows_text(out["customer_id"].eq(""))})
-        )
-    if out["customer_id"].duplicated().any():
-        issues.append(
-            Issue(
-                "customer_id",
-                "column_duplicate_ids",
-                {"rows": rows_text(out["customer_id"].duplicated())},
-            )
-        )
+    ids, scientific = normalise_ids(out["customer_id"])
+    out["customer_id"] = ids
+    if scientific.any():
+        issues.append(Issue("customer_id", "column_id_scientific", {"rows": rows_text(scientific)}))
+    if ids.eq("").any():
+        issues.append(Issue("customer_id", "column_blank", {"rows": rows_text(ids.eq(""))}))
+    repeated = ids.duplicated() & ids.ne("")
+    if repeated.any():
+        issues.append(Issue("customer_id", "column_duplicate_ids", {"rows": rows_text(repeated)}))
     if out["monetary"].isna().all():
         issues.append(Issue("monetary", "column_empty"))
     if "stage" in out.columns:
@@ -160,17 +138,11 @@ def _typed(df: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """CSV as UTF-8 with a BOM, so Excel opens Chinese text correctly."""
-    return df.to_csv(index=False).encode("utf-8-sig")
+    """CSV as UTF-8 with a BOM, so Excel opens Chinese text correctly; formulas neutralised
+    (``crmsim.exports``)."""
+    return exports.csv_bytes(df)
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "customers") -> bytes:
-    """An .xlsx workbook of the table (openpyxl)."""
-    buf = io.BytesIO()
-    plain = df.copy()
-    for col in plain.columns:
-        if isinstance(plain[col].dtype, pd.CategoricalDtype):
-            plain[col] = plain[col].astype(str)
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        plain.to_excel(xl, index=False, sheet_name=sheet[:31])
-    return buf.getvalue()
+    """An .xlsx workbook of the table with no formula cell (``crmsim.exports``)."""
+    return exports.xlsx_bytes({sheet: df})

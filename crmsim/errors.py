@@ -7,7 +7,6 @@ Every file a user hands in is checked before use (DESIGN §6). Problems are coll
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -24,12 +23,15 @@ class Issue:
     key: str
     params: dict = field(default_factory=dict)
     line: int | None = None
+    column: int | None = None
 
     def render(self, lang: Lang = "zh") -> str:
-        """The message in ``lang``, prefixed with the field (and line) it concerns."""
+        """The message in ``lang``, prefixed with the field (and line and column) it concerns."""
         body = t(f"err.{self.key}", lang, **self.params)
         where = self.field or t("err.where_file", lang)
-        if self.line is not None:
+        if self.line is not None and self.column is not None:
+            where = t("err.where_line_col", lang, field=where, line=self.line, col=self.column)
+        elif self.line is not None:
             where = t("err.where_line", lang, field=where, line=self.line)
         return t("err.format", lang, where=where, message=body)
 
@@ -57,6 +59,7 @@ _PYDANTIC_KEYS = {
     "less_than_equal": "too_large",
     "float_parsing": "not_number",
     "float_type": "not_number",
+    "finite_number": "not_finite",
     "int_parsing": "not_integer",
     "int_type": "not_integer",
     "int_from_float": "not_integer",
@@ -120,21 +123,6 @@ def issues_from_pydantic(exc: ValidationError, prefix: str = "") -> list[Issue]:
             params["value"] = str(err["input"])[:60]
         out.append(Issue(loc, key, params))
     return out
-
-
-_TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
-
-
-def toml_issue(exc: Exception) -> Issue:
-    """A TOML syntax error as an issue with the line it names (Python < 3.14 only says it in
-    the message)."""
-    text = str(exc)
-    line = getattr(exc, "lineno", None)
-    m = _TOML_POS.search(text)
-    if m:
-        line = line or int(m.group(1))
-        text = _TOML_POS.sub("", text)
-    return Issue("", "bad_toml", {"detail": text}, line)
 
 
 class IssueValue(ValueError):

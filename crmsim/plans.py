@@ -8,14 +8,13 @@ each problem naming its field.
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import ValidationError
 
-from crmsim.errors import InputError, Issue, issues_from_pydantic, toml_issue
+from crmsim.errors import InputError, Issue, issues_from_pydantic
 from crmsim.model.levers import money_cost, rate_cost_forecast
 from crmsim.model.plan import (  # noqa: F401  (re-exported: the schema's public names)
     CHANNELS,
@@ -28,12 +27,13 @@ from crmsim.model.plan import (  # noqa: F401  (re-exported: the schema's public
     SegmentationSpec,
     SegmentMethod,
 )
+from crmsim.reading import PLAN, read_structured
 
 if TYPE_CHECKING:
     from crmsim.model.case import Case
 
 PRESETS: tuple[str, ...] = ("status_quo", "zero", "equal", "value", "pyramid", "key_first")
-MAX_PLAN_BYTES = 256 * 1024
+MAX_PLAN_BYTES = PLAN.max_bytes
 
 
 def parse_plan(data: dict, source: str = "plan") -> Plan:
@@ -41,37 +41,16 @@ def parse_plan(data: dict, source: str = "plan") -> Plan:
     if not isinstance(data, dict):
         raise InputError([Issue("", "not_table")], source)
     try:
-        plan = Plan.model_validate(data)
+        return Plan.model_validate(data)  # strict: acquisition money >= 0 and finite
     except ValidationError as exc:
         raise InputError(issues_from_pydantic(exc), source) from None
-    bad = [
-        Issue(f"acquisition.{ch}", "too_small", {"limit": 0})
-        for ch, v in plan.acquisition.items()
-        if not v >= 0 or not np.isfinite(v)
-    ]
-    if bad:
-        raise InputError(bad, source)
-    return plan
 
 
 def load_plan_bytes(raw: bytes, fmt: str, source: str = "plan") -> Plan:
-    """Parse plan file contents (``toml`` or ``json``) after a size and encoding check."""
-    if len(raw) > MAX_PLAN_BYTES:
-        raise InputError(
-            [Issue("", "file_too_large", {"limit_kb": MAX_PLAN_BYTES // 1024})], source
-        )
-    if not raw.strip():
-        raise InputError([Issue("", "empty_file")], source)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError([Issue("", "not_utf8")], source) from None
-    try:
-        data = json.loads(text) if fmt == "json" else tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError([toml_issue(exc)], source) from None
-    except json.JSONDecodeError as exc:
-        raise InputError([Issue("", "bad_json", {"detail": exc.msg}, exc.lineno)], source) from None
+    """Parse plan file contents (``toml`` or ``json``) through the reading layer (size cap,
+    UTF-8, depth, duplicate keys, finite numbers, syntax with line and column), then the
+    schema."""
+    data = read_structured(raw, "json" if fmt == "json" else "toml", PLAN, source)
     return parse_plan(data, source)
 
 
@@ -183,6 +162,21 @@ def check_plan(plan: Plan, segments: list[str], case: Case, spend: dict[str, flo
             )
         )
     return issues
+
+
+def check_plan_for_case(plan: Plan, case: Case) -> list[Issue]:
+    """Problems of a plan against a case before any customer is seen: its segmentation's
+    method and parameters (the very checks a segmentation makes), then the segments those
+    give, the budget and the channels. Every plan file gets these — uploaded, validated on
+    the command line, or a case's status quo."""
+    from crmsim.segmentation import case_columns, segment_names, spec_issues
+
+    spec = plan.segmentation
+    issues = spec_issues(spec.method, spec.params, case_columns(case))
+    if issues:
+        return issues
+    # the rate levers' forecast cost needs the customers' spend: counted where they exist
+    return check_plan(plan, segment_names(spec.method, spec.params) or [], case, {})
 
 
 def validate_plan(plan: Plan, segments: list[str], case: Case, spend: dict[str, float]) -> Plan:

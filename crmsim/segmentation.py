@@ -417,6 +417,44 @@ def segment_names(method: str, params: dict | None = None) -> list[str] | None:
     return None
 
 
+NUMBER_COLUMNS = (
+    "tenure_months",
+    "recency",
+    "frequency",
+    "monetary",
+    "revenue_12m",
+    "complaints_12m",
+    "survey_score",
+)
+
+
+def case_columns(case) -> tuple[str, ...]:
+    """The observable columns a case's customers have (persons have an age band, companies
+    an industry)."""
+    second = "industry" if case.population.names == "company" else "age_band"
+    return ("customer_id", "name", "city", "region", second, "channel", "stage", *NUMBER_COLUMNS)
+
+
+def spec_issues(method: str, params: dict | None, columns: tuple[str, ...]) -> list[Issue]:
+    """The problems segmenting by ``method`` with ``params`` meets on any customers with
+    these columns, found before there are customers: the segmentation runs on a small
+    stand-in table, so the checks are the very ones a real segmentation makes."""
+    n = 24
+    frame = pd.DataFrame(
+        {
+            c: (np.arange(n, dtype=float) + 1.0)
+            if c in NUMBER_COLUMNS
+            else [f"x{i}" for i in range(n)]
+            for c in columns
+        }
+    )
+    try:
+        segment(frame, method, params)
+    except InputError as exc:
+        return exc.issues
+    return []
+
+
 def segment_for_case(
     frame: pd.DataFrame, method: str, params: dict | None, case, seed: int = 42
 ) -> Segmentation:

@@ -23,27 +23,25 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
-from crmsim.customers_io import csv_header, csv_rows, decode_upload, rows_text
 from crmsim.errors import InputError, Issue
-
-MAX_BYTES = 30 * 1024 * 1024
-MAX_ROWS = 1_000_000
-MAX_COLUMNS = 50
-MIN_FIT_CUSTOMERS = 20
-UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
-DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%Y%m%d",
-    "%Y/%m/%d",
-    "%Y.%m.%d",
-    "%Y年%m月%d日",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%d.%m.%Y",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y/%m/%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
+from crmsim.reading import (
+    TRANSACTIONS,
+    check_date_format,
+    header_key,
+    match_header,
+    normalise_ids,
+    parse_dates,
+    parse_numbers,
+    read_table,
+    rows_text,
 )
+
+MAX_BYTES = TRANSACTIONS.max_bytes
+MAX_ROWS = TRANSACTIONS.max_rows
+MAX_COLUMNS = TRANSACTIONS.max_columns
+MIN_FIT_CUSTOMERS = 20
+MAX_UNREADABLE = 0.01  # a share of rows with unreadable dates or amounts left out with a note
+UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 GUESSES = {
     "customer": (
         "customer_id",
@@ -109,31 +107,14 @@ class Transactions:
         return self.frame["date"].max()
 
 
+HEADER_WORDS = frozenset(header_key(n) for names in GUESSES.values() for n in names)
+
+
 def guess_columns(header: list[str]) -> dict[str, str | None]:
-    """The most likely customer, date and amount columns of a header (None when unsure)."""
-    low = {h.strip().lower(): h for h in header}
-    return {
-        role: next((low[g] for g in names if g in low), None) for role, names in GUESSES.items()
-    }
-
-
-def _parse_dates(values: pd.Series, date_format: str | None) -> tuple[pd.Series, str]:
-    """Dates in the format that reads the most values (or the one given)."""
-    best, best_fmt, best_ok = None, "", -1
-    for fmt in (date_format,) if date_format else DATE_FORMATS:
-        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
-        ok = int(parsed.notna().sum())
-        if ok > best_ok:
-            best, best_fmt, best_ok = parsed, fmt, ok
-        if ok == len(values):
-            break
-    return best.dt.normalize(), best_fmt
-
-
-def _parse_amounts(values: pd.Series) -> pd.Series:
-    cleaned = values.str.replace(r"[,\s¥$€£￥元]", "", regex=True).str.replace("（", "(")
-    cleaned = cleaned.str.replace(r"^\((.*)\)$", r"-\1", regex=True)  # (12.00) = a return
-    return pd.to_numeric(cleaned.replace("", np.nan), errors="coerce")
+    """The most likely customer, date and amount columns of a header (None when unsure);
+    case, spaces and ``_`` do not matter (``CustomerID``, ``Invoice Date``)."""
+    found = match_header(header, {role: names for role, names in GUESSES.items()})
+    return {role: found.get(role) for role in GUESSES}
 
 
 def read_transactions(
@@ -145,52 +126,61 @@ def read_transactions(
     source: str = "transactions",
     today: date | None = None,
     drop_duplicates: bool = False,
+    *,
+    day_first: bool | None = None,
 ) -> Transactions:
     """Parse and check a transactions CSV (one row per purchase).
 
-    Columns are mapped by name (guessed when not given). Returns (negative amounts) and blank
-    amounts are left out and reported. Rows repeating another exactly (same customer, day and
+    The file goes through the reading layer (``crmsim.reading``: size cap, encoding,
+    delimiter, every row's field count, numbers, dates). Columns are mapped by name (guessed
+    when not given). ``date_format`` forces a strftime format; ``day_first`` settles
+    ``05/04/2024`` when both orders read every date (otherwise that is refused, not guessed).
+    Returns (negative amounts) and blank amounts are left out and reported; so are a few
+    (≤ 1%) unreadable dates or amounts. Rows repeating another exactly (same customer, day and
     amount) are reported and kept as separate purchases (in CDNOW they are real: two orders on
-    one day), or left out with ``drop_duplicates`` when they are double exports. Refused with a
-    message naming the column and rows: missing columns, unreadable dates, no amounts at all,
-    dates in the future, oversized files.
+    one day), or left out with ``drop_duplicates`` when they are double exports. Refused with
+    a message naming the column and rows: missing columns, unreadable dates or amounts,
+    non-finite amounts, dates in the future, oversized files.
     """
-    text, encoding = decode_upload(raw, source, MAX_BYTES)
-    header = csv_header(text, source, MAX_COLUMNS)
-    guess = guess_columns(header)
-    chosen = {
-        "customer": customer_col or guess["customer"],
-        "date": date_col or guess["date"],
-        "amount": amount_col or guess["amount"],
-    }
-    issues = [
-        Issue(f"{role}", "tx_column_missing", {"column": col or "?", "known": ", ".join(header)})
-        for role, col in chosen.items()
-        if col is None or col not in header
-    ]
-    if issues:
-        raise InputError(issues, source)
-    df = csv_rows(
-        text,
-        source,
-        MAX_ROWS,
-        list(dict.fromkeys(chosen.values())),
-        "tx_no_rows",
-        "tx_too_many_rows",
+    if date_format:
+        check_date_format(date_format)
+    chosen: dict[str, str | None] = {}
+
+    def choose(header: list[str]) -> list[str]:
+        guess = guess_columns(header)
+        given = {"customer": customer_col, "date": date_col, "amount": amount_col}
+        for role in GUESSES:
+            chosen[role] = given[role] or guess[role]
+        issues = [
+            Issue(role, "tx_column_missing", {"column": col or "?", "known": ", ".join(header)})
+            for role, col in chosen.items()
+            if col is None or col not in header
+        ]
+        if issues:
+            raise InputError(issues, source)
+        return [chosen["customer"], chosen["date"], chosen["amount"]]
+
+    table = read_table(
+        raw, TRANSACTIONS, source, choose, HEADER_WORDS, ("tx_no_rows", "tx_too_many_rows")
     )
-    cust = df[chosen["customer"]].str.strip()
-    dates, fmt = _parse_dates(df[chosen["date"]].str.strip(), date_format)
-    amounts = _parse_amounts(df[chosen["amount"]].str.strip())
+    df = table.frame
+    cust, scientific = normalise_ids(df[chosen["customer"]])
+    dates = parse_dates(df[chosen["date"]], chosen["date"], date_format, day_first)
+    amounts = parse_numbers(df[chosen["amount"]])
     issues, notes = [], []
     if (cust == "").any():
         issues.append(Issue(chosen["customer"], "column_blank", {"rows": rows_text(cust == "")}))
-    bad_dates = dates.isna()
-    if bad_dates.all() or bad_dates.mean() > 0.01:
+    if scientific.any():
+        issues.append(
+            Issue(chosen["customer"], "column_id_scientific", {"rows": rows_text(scientific)})
+        )
+    bad_dates = dates.values.isna()
+    if bad_dates.all() or bad_dates.mean() > MAX_UNREADABLE:
         issues.append(Issue(chosen["date"], "tx_bad_dates", {"rows": rows_text(bad_dates)}))
     elif bad_dates.any():
         notes.append(Issue(chosen["date"], "tx_dates_dropped", {"rows": rows_text(bad_dates)}))
     today = pd.Timestamp(today or date.today())
-    future = dates > today
+    future = dates.values > today
     if future.any():
         issues.append(
             Issue(
@@ -199,15 +189,24 @@ def read_transactions(
                 {"rows": rows_text(future), "today": f"{today:%Y-%m-%d}"},
             )
         )
-    if amounts.isna().all():
+    if amounts.not_finite.any():
+        issues.append(
+            Issue(chosen["amount"], "column_not_finite", {"rows": rows_text(amounts.not_finite)})
+        )
+    unreadable = amounts.bad
+    if unreadable.mean() > MAX_UNREADABLE:
+        issues.append(Issue(chosen["amount"], "column_not_number", {"rows": rows_text(unreadable)}))
+    if amounts.values.isna().all() and not issues:
         issues.append(Issue(chosen["amount"], "column_empty"))
     if issues:
         raise InputError(issues, source)
-    blank = amounts.isna()
+    if unreadable.any():
+        notes.append(Issue(chosen["amount"], "tx_amounts_dropped", {"rows": rows_text(unreadable)}))
+    blank = amounts.values.isna() & ~unreadable
     if blank.any():
         notes.append(Issue(chosen["amount"], "tx_blank_amounts", {"rows": rows_text(blank)}))
-    frame = pd.DataFrame({"customer_id": cust, "date": dates, "amount": amounts})
-    keep = ~(blank | bad_dates)
+    frame = pd.DataFrame({"customer_id": cust, "date": dates.values, "amount": amounts.values})
+    keep = ~(amounts.values.isna() | bad_dates)
     returns = keep & (frame["amount"] < 0)
     if returns.any():
         notes.append(
@@ -230,7 +229,7 @@ def read_transactions(
     frame = frame.reset_index(drop=True)
     if frame.empty:
         raise InputError([Issue(chosen["amount"], "column_empty")], source)
-    return Transactions(frame, notes, chosen, fmt, encoding)
+    return Transactions(frame, notes, dict(chosen), dates.format, table.encoding)
 
 
 # -- RFM summary ---------------------------------------------------------------------------
@@ -251,6 +250,8 @@ def rfm_summary(
     cal_end = pd.Timestamp(calibration_end) if calibration_end is not None else last
     obs_end = pd.Timestamp(observation_end) if observation_end is not None else last
     first = frame["date"].min()
+    if calibration_end is None and not first < last:
+        raise InputError([Issue("date", "tx_one_day")], "summary")
     if not first < cal_end <= last:
         raise InputError(
             [
@@ -714,12 +715,14 @@ def analyse(
 
 
 def parse_day(text: str | None, field_name: str) -> pd.Timestamp | None:
-    """A date typed by a user (2024-03-31, 20240331, 2024/03/31), or an ``InputError``."""
+    """A date typed by a user, read like a purchase log's dates (2024-03-31, 20240331,
+    2024/3/31, 2024年3月31日), or an ``InputError``."""
     if text is None or str(text).strip() == "":
         return None
-    for fmt in ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d"):
-        try:
-            return pd.Timestamp(pd.to_datetime(str(text).strip(), format=fmt))
-        except (ValueError, TypeError):
-            continue
-    raise InputError([Issue(field_name, "tx_bad_day", {"value": str(text)[:30]})], field_name)
+    try:
+        read = parse_dates(pd.Series([str(text).strip()[:40]]), field_name)
+    except InputError:
+        read = None
+    if read is None or read.bad.any():
+        raise InputError([Issue(field_name, "tx_bad_day", {"value": str(text)[:30]})], field_name)
+    return pd.Timestamp(read.values.iloc[0])

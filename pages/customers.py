@@ -7,6 +7,7 @@ from crmsim.customers_io import read_customers_csv, to_csv_bytes, to_xlsx_bytes
 from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.metrics import top_share
+from crmsim.reading import CUSTOMERS
 from crmsim.ui import case_store, navigation, runs, state, uploads
 from crmsim.ui import customers as customer_table
 
@@ -16,7 +17,11 @@ chosen = state.setup()
 case = case_store.case(chosen["case_id"])
 
 upload = st.file_uploader(
-    t("cust.upload", lang), type=["csv"], key="cust_upload", help=t("cust.upload_help", lang)
+    t("cust.upload", lang),
+    type=["csv", "txt"],
+    key="cust_upload",
+    help=t("cust.upload_help", lang, **uploads.limit_params(CUSTOMERS)),
+    max_upload_size=CUSTOMERS.widget_mb,  # above our cap: our message is the one seen
 )
 if upload is not None and st.session_state.get("cust_file") != upload.file_id:
     st.session_state["cust_file"] = upload.file_id

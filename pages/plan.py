@@ -4,7 +4,8 @@ import streamlit as st
 
 from crmsim.i18n import t
 from crmsim.plans import PRESETS, plan_to_json, plan_to_toml, segment_spend
-from crmsim.ui import formatting, navigation, plan_grid, plan_state, segments, state
+from crmsim.reading import PLAN
+from crmsim.ui import formatting, navigation, plan_grid, plan_state, segments, state, uploads
 
 lang = navigation.bootstrap("plan")
 st.title(t("plan_page.title", lang))
@@ -65,7 +66,13 @@ d2.download_button(
     key="plan_dl_json",
     on_click="ignore",
 )
-upload = up.file_uploader(t("plan_page.upload", lang), type=["toml", "json"], key="plan_upload")
+upload = up.file_uploader(
+    t("plan_page.upload", lang),
+    type=["toml", "json"],
+    key="plan_upload",
+    help=t("plan_page.upload_help", lang, **uploads.limit_params(PLAN)),
+    max_upload_size=PLAN.widget_mb,  # above our cap: our message is the one seen
+)
 problem = plan_grid.plan_upload(upload, seg, case, spend, lang)
 with status:
     plan_grid.plan_status(plan, seg, case, spend, problem, lang)

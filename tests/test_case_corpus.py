@@ -52,4 +52,4 @@ def test_huge_case_file_is_refused_before_parsing(tmp_path, capsys):
     huge.write_bytes(BASE.read_bytes() + b"# padding\n" * (MAX_CASE_BYTES // 10 + 1))
     code = main(["--lang", "en", "validate", str(huge)])
     _, err = capsys.readouterr()
-    assert code == 1 and "file too large (limit 1024 KB)" in err
+    assert code == 1 and "file too large (1.001 MB; at most 1 MB)" in err

@@ -110,8 +110,8 @@ def test_rewards_and_discounts_count_against_the_budget_as_a_forecast(telecom):
         (b"", "toml", "empty_file"),
         (b"\xff\xfe\xfa", "toml", "not_utf8"),
         (b"x" * 300_000, "toml", "file_too_large"),
-        (b"name = ", "toml", "bad_toml"),
-        (b"{", "json", "bad_json"),
+        (b"name = ", "toml", "toml_bad_value"),
+        (b"{", "json", "json_key_quotes"),
         (b"[1, 2]", "json", "not_table"),
     ],
 )

@@ -315,9 +315,93 @@ def test_cli_rfm_and_bad_files(tmp_path, capsys):
     code = main(["--lang", "zh", "clv", "--transactions", str(bad)])
     _, err = capsys.readouterr()
     assert code == 1 and "找不到该用途的列" in err and "Traceback" not in err
-    code = main(["clv", "--transactions", str(CDNOW), "--calibration-end", "30/09/1997"])
+    code = main(["clv", "--transactions", str(CDNOW), "--calibration-end", "05/09/1997"])
     _, err = capsys.readouterr()
-    assert code == 1 and "30/09/1997" in err
+    assert code == 1 and "05/09/1997" in err  # 5 September or 9 May: not guessed
     code = main(["clv", "--transactions", str(tmp_path / "missing.csv")])
     _, err = capsys.readouterr()
     assert code == 1 and "missing.csv" in err
+
+
+# -- the reading layer, as purchase logs meet it (issue 17) ----------------------------------
+def test_an_unquoted_thousands_separator_is_refused_by_row_and_a_quoted_one_read():
+    rows = ["a,2024-01-05,12.50", "a,2024-02-05,1,121.47", "b,2024-02-07,3"]
+    with pytest.raises(InputError) as info:
+        read_transactions(_csv(rows), today=TODAY)
+    issue = info.value.issues[0]
+    assert issue.key == "row_extra_fields" and issue.params["rows"] == "3"
+    rows[1] = 'a,2024-02-05,"1,121.47"'
+    assert read_transactions(_csv(rows), today=TODAY).frame["amount"].max() == 1121.47
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        ["2024/1/5 10:00", "2024/2/5 9:30", "2024/3/31 23:59"],  # Excel zh-CN
+        ["2024-01-05 10:00", "2024-02-05 09:30", "2024-03-31 23:59"],
+        ["2024-01-05T10:00:00Z", "2024-02-05T09:30:00Z", "2024-03-31T23:59:00Z"],
+        ["2024-01-05T10:00:00+08:00", "2024-02-05T09:30:00+08:00", "2024-03-31T23:59:00+08:00"],
+        ["2024年1月5日", "2024年2月5日", "2024年3月31日"],
+        ["45296", "45327", "45382"],  # Excel serials
+    ],
+)
+def test_dates_that_were_refused_before_are_read(dates):
+    rows = [f"a,{dates[0]},5", f"a,{dates[1]},6", f"b,{dates[2]},7"]
+    tx = read_transactions(_csv(rows), today=TODAY)
+    assert [f"{d:%Y-%m-%d}" for d in tx.frame["date"]] == ["2024-01-05", "2024-02-05", "2024-03-31"]
+
+
+def test_an_ambiguous_log_is_refused_until_the_order_is_given():
+    rows = ["a,05/04/2024,5", "a,01/02/2024,6", "b,03/03/2024,7"]
+    with pytest.raises(InputError) as info:
+        read_transactions(_csv(rows), today=TODAY)
+    assert info.value.issues[0].key == "tx_dates_ambiguous"
+    tx = read_transactions(_csv(rows), today=TODAY, day_first=True)
+    assert f"{tx.first_date:%Y-%m-%d}" == "2024-02-01"
+    forced = read_transactions(_csv(rows), today=TODAY, date_format="%m/%d/%Y")
+    assert f"{forced.first_date:%Y-%m-%d}" == "2024-01-02"
+
+
+@pytest.mark.parametrize("end", ["\r", "\r\n"])
+def test_mac_and_windows_line_ends_and_semicolons(end):
+    raw = end.join(["customer_id;date;amount", "a;2024-01-05;¥12", "b;2024-01-06;7", ""])
+    tx = read_transactions(raw.encode(), today=TODAY)
+    assert tx.frame["amount"].tolist() == [12.0, 7.0]
+
+
+def test_ids_a_spreadsheet_wrote_as_7_0_are_the_same_customer():
+    tx = read_transactions(_csv(["7,2024-01-05,5", "7.0,2024-02-05,6"]), today=TODAY)
+    assert tx.frame["customer_id"].tolist() == ["7", "7"]
+
+
+def test_non_finite_amounts_are_refused():
+    for bad in ("inf", "1e400", "Infinity", "nan"):
+        with pytest.raises(InputError) as info:
+            read_transactions(_csv(["a,2024-01-05,5", f"a,2024-02-05,{bad}"]), today=TODAY)
+        assert info.value.issues[0].key == "column_not_finite", bad
+        assert info.value.issues[0].params["rows"] == "3"
+
+
+def test_a_few_unreadable_amounts_are_left_out_with_a_note_many_are_refused():
+    rows = [f"c{i % 50},2024-01-{i % 28 + 1:02d},{5 + i % 9}" for i in range(300)]
+    few = read_transactions(_csv([*rows, "c1,2024-02-01,abc"]), today=TODAY)
+    assert "tx_amounts_dropped" in {n.key for n in few.notes} and len(few.frame) == 300
+    with pytest.raises(InputError) as info:
+        read_transactions(_csv([*rows, *["c1,2024-02-01,abc"] * 10]), today=TODAY)
+    assert info.value.issues[0].key == "column_not_number"
+
+
+def test_cli_bad_date_format_inf_amounts_and_a_one_day_log_are_clean_errors(tmp_path, capsys):
+    log = tmp_path / "log.csv"
+    log.write_bytes(_csv(["a,2024-01-05,5", "a,2024-02-05,6"]))
+    code = main(["--lang", "zh", "rfm", "--transactions", str(log), "--date-format", "%Q"])
+    _, err = capsys.readouterr()
+    assert code == 1 and "%Q" in err and "不是可用的日期格式" in err and "bad directive" not in err
+    log.write_bytes(_csv(["a,2024-01-05,5", "a,2024-02-05,inf"]))
+    code = main(["--lang", "en", "clv", "--transactions", str(log)])
+    _, err = capsys.readouterr()
+    assert code == 1 and "finite" in err and "Traceback" not in err
+    log.write_bytes(_csv([f"c{i},2024-05-01,{i + 1}" for i in range(40)]))
+    code = main(["--lang", "en", "rfm", "--transactions", str(log)])
+    _, err = capsys.readouterr()
+    assert code == 1 and "within two days" in err and "calibration" not in err

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from crmsim.errors import IssueValue
-from crmsim.model.plan import ChannelName, Plan
+from crmsim.model.plan import STRICT, ChannelName, Plan
 
 MAX_CUSTOMERS = 1_000_000
 MIN_CUSTOMERS = 100
@@ -35,7 +35,7 @@ Share = Annotated[float, Field(ge=0, le=5)]  # a spend multiplier per lifecycle 
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT  # no unknown keys, no "36" or true for a number, finite numbers
 
 
 class Bilingual(_Strict):
@@ -43,6 +43,13 @@ class Bilingual(_Strict):
 
     zh: str = Field(min_length=1, max_length=8000)
     en: str = Field(min_length=1, max_length=8000)
+
+    @field_validator("zh", "en")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise IssueValue("empty_text")
+        return text
 
     def get(self, lang: str) -> str:
         """The text in ``lang`` (``zh`` or ``en``)."""
@@ -120,9 +127,9 @@ class Event(_Strict):
 class Targets(_Strict):
     """Calibration bands the status-quo plan must land in (DESIGN §3.5)."""
 
-    monthly_churn: tuple[float, float]
-    top20_revenue_share: tuple[float, float] = (0.6, 0.8)
-    complaint_rate: tuple[float, float] | None = None
+    monthly_churn: tuple[float, float] = Field(strict=False)  # a TOML list; items strict
+    top20_revenue_share: tuple[float, float] = Field((0.6, 0.8), strict=False)
+    complaint_rate: tuple[float, float] | None = Field(None, strict=False)
     complaint_money_pays: bool = Field(
         False, description="failures are material here: complaint money must pay back"
     )
@@ -212,7 +219,9 @@ class ModelParams(_Strict):
     deep_discount: float = _c(0.35, "a discount deeper than this hurts", 0, 1)
     # 9. Spending
     stage_spend: tuple[Share, Share, Share, Share] = Field(
-        (0.5, 0.85, 1.0, 0.6), description="spend multiplier in 考察/形成/稳定/退化期"
+        (0.5, 0.85, 1.0, 0.6),
+        strict=False,  # a TOML list; the items stay strict
+        description="spend multiplier in 考察/形成/稳定/退化期",
     )
     sow_speed: float = _c(0.1, "monthly speed of share of wallet toward its target", 0, 1)
     sow_cross_sell: float = _c(0.10, "share of wallet added at full marketing response")

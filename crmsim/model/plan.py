@@ -8,7 +8,7 @@ Loading, checking against segments and budget, and presets live in ``crmsim.plan
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,12 +18,16 @@ SegmentMethod = Literal["rfm", "abc", "pyramid", "clv", "kmeans", "rules"]
 CHANNELS: tuple[str, ...] = get_args(ChannelName)
 SEGMENT_METHODS: tuple[str, ...] = get_args(SegmentMethod)
 MAX_RATE = 0.9
+# Strict: a number must be written as a number ("2000" and true are refused, not converted),
+# and be finite (nan and inf are refused); unknown keys are errors.
+STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+Money = Annotated[float, Field(ge=0, le=1e12)]
 
 
 class Levers(BaseModel):
     """Lever settings for one segment, per month."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     care: float = Field(0.0, ge=0, le=1e12)
     recovery: float = Field(0.0, ge=0, le=1e12)
@@ -40,7 +44,7 @@ class Levers(BaseModel):
 class SegmentationSpec(BaseModel):
     """Which segmentation a plan is written for, with its parameters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     method: SegmentMethod = "pyramid"
     params: dict[str, Any] = Field(default_factory=dict)
@@ -49,12 +53,12 @@ class SegmentationSpec(BaseModel):
 class Plan(BaseModel):
     """A service plan: segments × levers, plus acquisition budget by channel (money/month)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     name: str = Field("plan", min_length=1, max_length=80)
     segmentation: SegmentationSpec = Field(default_factory=SegmentationSpec)
     allocations: dict[str, Levers] = Field(default_factory=dict)
-    acquisition: dict[ChannelName, float] = Field(default_factory=dict)
+    acquisition: dict[ChannelName, Money] = Field(default_factory=dict)
     new_customer_segment: str | None = Field(None, max_length=80)
 
     def monthly_money(self, kam_salary: float) -> float:

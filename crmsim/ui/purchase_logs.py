@@ -7,7 +7,8 @@ import streamlit as st
 from crmsim.cases import CASES_DIR
 from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
-from crmsim.ui.uploads import show_input_error
+from crmsim.reading import TRANSACTIONS
+from crmsim.ui.uploads import limit_params, show_input_error
 
 # -- real data -------------------------------------------------------------------------------
 EXAMPLE_TRANSACTIONS = CASES_DIR.parent / "transactions" / "cdnow_sample.csv"
@@ -29,7 +30,8 @@ def transactions_file(lang: Lang) -> tuple[bytes, str] | None:
         t("real.upload", lang),
         type=["csv", "txt"],
         key="real_upload",
-        help=t("real.upload_help", lang),
+        help=t("real.upload_help", lang, **limit_params(TRANSACTIONS)),
+        max_upload_size=TRANSACTIONS.widget_mb,  # above our cap: our message is the one seen
     )
     if upload is not None:
         st.session_state["real_raw"] = upload.getvalue()
@@ -40,10 +42,10 @@ def transactions_file(lang: Lang) -> tuple[bytes, str] | None:
 @st.cache_data(max_entries=8, show_spinner=False)
 def _csv_header(raw: bytes) -> list[str]:
     """The header row of a purchase log (decoded once per file, not on every rerun)."""
-    from crmsim.customers_io import csv_header, decode_upload
-    from crmsim.transactions import MAX_BYTES, MAX_COLUMNS
+    from crmsim.reading import read_csv_header
+    from crmsim.transactions import HEADER_WORDS
 
-    return csv_header(decode_upload(raw, "", MAX_BYTES)[0], "", MAX_COLUMNS)
+    return read_csv_header(raw, TRANSACTIONS, "", HEADER_WORDS)
 
 
 def csv_header(raw: bytes, lang: Lang) -> list[str] | None:

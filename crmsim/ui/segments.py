@@ -10,6 +10,7 @@ from crmsim.cases import Case
 from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
 from crmsim.population import Population
+from crmsim.reading import loads_json
 from crmsim.segmentation import (
     DEFAULT_FEATURES,
     DEFAULT_SHARES,
@@ -68,9 +69,9 @@ def segmentation_params(method: str, lang: Lang) -> dict:
     if method == "rules":
         text = st.text_area(t("seg_page.rules", lang), height=180, max_chars=5000, key="seg_rules")
         try:
-            return {"rules": json.loads(text)}
-        except json.JSONDecodeError as exc:
-            st.error(t("err.bad_json", lang, detail=f"{exc.msg} ({exc.lineno}:{exc.colno})"))
+            return {"rules": loads_json(text, field=t("seg_page.rules", lang))}
+        except InputError as exc:
+            st.error(exc.report(lang))
             st.stop()
     return {}
 

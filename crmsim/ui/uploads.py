@@ -8,8 +8,19 @@ import streamlit as st
 
 from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
+from crmsim.reading import CASE, FileLimit
 from crmsim.ui.case_store import add_case_upload, calibration, case, case_label, template_bytes
 from crmsim.ui.state import choose_case
+
+
+def limit_params(limit: FileLimit) -> dict[str, str]:
+    """A file kind's caps for a help text: ``{size}``, ``{rows}``, ``{columns}`` (one table of
+    caps, ``crmsim.reading.limits``, for the code, the help texts and the README)."""
+    return {
+        "size": limit.size_text,
+        "rows": f"{limit.max_rows:,}" if limit.max_rows else "",
+        "columns": str(limit.max_columns or ""),
+    }
 
 
 def input_error_text(exc: InputError, lang: Lang) -> str:
@@ -32,7 +43,7 @@ def case_upload_panel(current: str, lang: Lang) -> None:
     """Instructors: download the template, upload a case file, read its validation report in
     their language, check the status-quo calibration. A bad file never replaces ``current``."""
     with st.expander(t("home.own_case", lang)):
-        st.caption(t("home.own_case_help", lang))
+        st.caption(t("home.own_case_help", lang, **limit_params(CASE)))
         st.download_button(
             t("home.template", lang),
             template_bytes(),
@@ -41,7 +52,12 @@ def case_upload_panel(current: str, lang: Lang) -> None:
             key="case_template_dl",
             on_click="ignore",
         )
-        upload = st.file_uploader(t("home.upload_case", lang), type=["toml"], key="case_upload")
+        upload = st.file_uploader(
+            t("home.upload_case", lang),
+            type=["toml"],
+            key="case_upload",
+            max_upload_size=CASE.widget_mb,  # above our cap: our message is the one seen
+        )
         outcome = st.session_state.get("case_upload_outcome")
         if upload is not None and (outcome or {}).get("file_id") != upload.file_id:
             try:
