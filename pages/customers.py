@@ -37,6 +37,7 @@ if st.session_state.get("cust_error"):
     problem = st.session_state["cust_error"]
     problem.source = t("cust.your_file", lang)
     uploads.show_input_error(problem, lang)
+    st.info(t("cust.kept", lang))
 
 sources = ["generated", "uploaded"] if "cust_uploaded" in st.session_state else ["generated"]
 source = st.radio(

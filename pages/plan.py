@@ -73,6 +73,6 @@ upload = up.file_uploader(
     help=t("plan_page.upload_help", lang, **uploads.limit_params(PLAN)),
     max_upload_size=PLAN.widget_mb,  # above our cap: our message is the one seen
 )
-problem = plan_grid.plan_upload(upload, seg, case, spend, lang)
+problem = plan_grid.plan_upload(upload, seg, case, pop, lang)
 with status:
     plan_grid.plan_status(plan, seg, case, spend, problem, lang)

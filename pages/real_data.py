@@ -6,43 +6,21 @@ import streamlit as st
 
 from crmsim import charts
 from crmsim.customers_io import to_csv_bytes
-from crmsim.errors import InputError, Issue
+from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.segmentation import segment, tiers_by_value
-from crmsim.transactions import UNITS, guess_columns, population_like, segment_frame
+from crmsim.transactions import UNITS, population_like, segment_frame
 from crmsim.ui import case_store, formatting, navigation, purchase_logs, state, uploads
 
 lang = navigation.bootstrap("real_data")
 st.title(t("real.title", lang))
 st.caption(t("real.intro", lang))
 
-given = purchase_logs.transactions_file(lang)
-if given is None:
+log = purchase_logs.chosen_log(lang)  # a refused upload leaves the log analysed before
+if log is None:
     st.info(t("real.waiting", lang))
     st.stop()
-raw, source = given
-header = purchase_logs.csv_header(raw, lang)
-if header is None:
-    st.stop()
-
-st.subheader(t("real.columns", lang))
-guess = guess_columns(header)
-picks = st.columns(3)
-columns = tuple(
-    col.selectbox(
-        t(f"real.col_{role}", lang),
-        header,
-        index=header.index(guess[role]) if guess[role] in header else 0,
-        key=f"real_col_{role}",
-    )
-    for col, role in zip(picks, ("customer", "date", "amount"), strict=True)
-)
-drop = st.checkbox(t("real.drop_duplicates", lang), key="real_drop")
-try:
-    tx = purchase_logs.read_transactions_cached(raw, columns, drop, source)
-except InputError as exc:
-    uploads.show_input_error(exc, lang)
-    st.stop()
+raw, source, columns, tx = log.raw, log.source, log.columns, log.tx
 for note in tx.notes:
     st.info(note.render(lang))
 st.caption(
@@ -59,16 +37,13 @@ st.caption(
 
 st.subheader(t("real.settings", lang))
 span = tx.last_date - tx.first_date
-if span.days < 2:  # no room for a calibration period before the last day
-    uploads.show_input_error(InputError([Issue(columns[1], "tx_one_day")], source), lang)
-    st.stop()
 left, mid, right = st.columns(3)
 cal_end = left.date_input(
     t("real.calibration_end", lang),
     value=(tx.first_date + span / 2).date(),
     min_value=(tx.first_date + pd.Timedelta(days=1)).date(),
     max_value=tx.last_date.date(),
-    key="real_cal_end",
+    key=f"real_cal_end_{log.digest}",  # each file's own range
     help=t("real.calibration_help", lang),
 )
 unit = mid.radio(
@@ -81,7 +56,7 @@ unit = mid.radio(
 )
 try:
     found = purchase_logs.analyse_cached(
-        raw, columns, drop, pd.Timestamp(cal_end), tx.last_date, unit
+        raw, columns, log.drop, log.day_first, pd.Timestamp(cal_end), tx.last_date, unit
     )
 except InputError as exc:
     uploads.show_input_error(exc, lang)
@@ -138,7 +113,7 @@ st.dataframe(
 )
 st.download_button(
     t("real.download", lang),
-    to_csv_bytes(table.reset_index()),
+    lambda: to_csv_bytes(table.reset_index()),  # written when clicked; formulas neutralised
     file_name="clv_per_customer.csv",
     mime="text/csv",
     key="real_dl",
@@ -172,7 +147,7 @@ base_id = st.selectbox(
 if st.button(t("real.like_button", lang), key="real_like"):
     # the example is named by its file; an upload by a digest of its data, not by a label
     # in the language the button happened to be clicked in
-    label = source if st.session_state.get("real_source") == "example" else ""
+    label = source if log.example else ""
     made = population_like(summary, bg, unit, case_store.case(base_id), name=label[:40])
     n = int(np.clip(len(summary), 100, 100_000))
     state.choose_case(case_store.add_case(made), n)

@@ -238,6 +238,33 @@ def test_plan_page_uploads_a_plan_and_rejects_a_bad_one():
     assert at.error and not at.success
 
 
+def test_plan_page_takes_a_plan_for_another_segmentation_and_keeps_yours_on_a_bad_one():
+    """A valid RFM plan is checked against RFM, as the CLI does (it was refused: "champions is
+    not in the current segmentation"); a plan whose rule names an unknown field is refused
+    by name and the plan being edited stays (it was replaced by the status quo, silently)."""
+    at = _page("plan", "en")
+    mine = at.session_state["plan_json"]
+    rfm = b'name = "rfm"\n[segmentation]\nmethod = "rfm"\n[allocations.champions]\ncare = 500.0\n'
+    at.file_uploader(key="plan_upload").upload("rfm.toml", rfm, "application/toml").run()
+    assert not at.exception and not at.error
+    assert '"method":"rfm"' in at.session_state["plan_json"].replace(" ", "")
+    assert at.session_state["plan_json"] != mine
+    mine = at.session_state["plan_json"]
+    evil = (
+        b'name = "x"\n[segmentation]\nmethod = "rules"\n[[segmentation.params.rules]]\n'
+        b'segment = "vip"\nconditions = [{ field = "__import__(\'os\')", op = ">", value = 1 }]\n'
+        b"[allocations.vip]\ncare = 10.0\n"
+    )
+    at.file_uploader(key="plan_upload").upload("evil.toml", evil, "application/toml").run()
+    assert not at.exception
+    report = at.error[0].value
+    assert "segmentation.params.rules[1].conditions[1].field" in report and "__import__" in report
+    assert t("problem.upload_kept", "en") in [i.value for i in at.info]
+    assert at.session_state["plan_json"] == mine
+    at.radio(key="lang_radio").set_value("zh").run()  # the report follows the language
+    assert "无法按字段" in at.error[0].value
+
+
 def test_my_plan_reaches_the_simulate_page():
     at = _page("plan", "en")
     assert at.session_state["plan_json"]
@@ -413,6 +440,11 @@ def test_real_data_page_fits_the_example_and_makes_a_population_to_simulate(lang
     assert not at.exception and len(at.metric) == 6
 
 
+def _picker(at: AppTest, prefix: str):
+    """A widget of the current file (their keys end with the file's digest)."""
+    return next(w for w in at.selectbox if str(w.key).startswith(prefix))
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_real_data_page_reports_a_bad_log_and_keeps_the_good_one(lang):
     at = _page("real_data", lang)
@@ -423,15 +455,41 @@ def test_real_data_page_reports_a_bad_log_and_keeps_the_good_one(lang):
     at.file_uploader(key="real_upload").upload("log.csv", good.encode(), "text/csv").run()
     assert not at.exception and not at.error
     assert any(m.value == "30" for m in at.metric)
-    at.selectbox(key="real_col_date").select("amount").run()
+    _picker(at, "real_col_date").select("amount").run()
     assert not at.exception
     assert ("日期无法识别" if lang == "zh" else "dates not readable") in at.error[0].value
-    at.selectbox(key="real_col_date").select("date").run()
+    _picker(at, "real_col_date").select("date").run()
     assert not at.error and any(m.value == "30" for m in at.metric)
+    kept = t("real.kept", lang, rows="300", first="2024-01-01", last="2024-12-27")
     one_day = "customer_id,date,amount\n" + "".join(f"c{i},2024-05-01,{i + 1}\n" for i in range(40))
     at.file_uploader(key="real_upload").upload("day.csv", one_day.encode(), "text/csv").run()
     assert not at.exception
     assert ("两天之内" if lang == "zh" else "within two days") in at.error[0].value
+    assert kept in [i.value for i in at.info]  # the good log stays, and the page says so
+    assert any(m.value == "30" for m in at.metric)
+    no_amount = "customer_id,date\n" + "".join(f"c{i},2024-05-0{i % 9 + 1}\n" for i in range(40))
+    at.file_uploader(key="real_upload").upload("na.csv", no_amount.encode(), "text/csv").run()
+    assert not at.exception and at.error and any(m.value == "30" for m in at.metric)
+    other = good.replace("customer_id", "客户编号").replace("amount", "金额").replace("c", "k")
+    at.file_uploader(key="real_upload").upload("k.csv", other.encode(), "text/csv").run()
+    assert not at.exception and not at.error  # the new file gets its own column pickers
+    assert _picker(at, "real_col_customer").value == "客户编号"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_real_data_page_asks_the_date_order_of_an_ambiguous_log(lang):
+    at = _page("real_data", lang)
+    at.radio(key="real_source").set_value("upload").run()
+    rows = [
+        f"c{i % 30},{i % 12 + 1:02d}/{i // 25 % 12 + 1:02d}/2024,{10 + i % 7}" for i in range(300)
+    ]
+    raw = ("customer_id,date,amount\n" + "\n".join(rows) + "\n").encode()
+    at.file_uploader(key="real_upload").upload("d.csv", raw, "text/csv").run()
+    assert not at.exception and at.error
+    assert t("real.date_order", lang) in at.error[0].value
+    _picker(at, "real_date_order").select("day").run()
+    assert not at.exception and not at.error
+    assert any(m.value == "30" for m in at.metric)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -17,12 +17,13 @@ from crmsim.plans import (
     SegmentationSpec,
     budget_use,
     check_plan,
-    load_plan_bytes,
 )
+from crmsim.population import Population
 from crmsim.segmentation import Segmentation
 from crmsim.ui.formatting import money
 from crmsim.ui.plan_state import keep_plan, plan_version, set_plan
 from crmsim.ui.problems import over_budget_text, plan_file_text, plan_problem
+from crmsim.ui.uploads import read_plan_upload
 
 # -- the plan being edited -----------------------------------------------------------------
 RATE_COLUMNS = ("rewards", "discount")
@@ -208,10 +209,12 @@ def budget_status(plan: Plan, case_obj: Case, spend: dict[str, float], lang: Lan
 
 # -- a plan file -------------------------------------------------------------------------------
 def plan_upload(
-    upload, seg: Segmentation, case_obj: Case, spend: dict[str, float], lang: Lang
+    upload, seg: Segmentation, case_obj: Case, pop: Population, lang: Lang
 ) -> str | None:
     """Load an uploaded plan file into the grid (and rerun), or return what is wrong with it in
-    the page's terms while the file stays in the uploader (the grid keeps its plan)."""
+    the page's terms while the file stays in the uploader (the grid keeps its plan). The file
+    is checked against its own segmentation, as the command line does (``read_plan_upload``),
+    so an RFM plan is taken while the grid shows the pyramid."""
     source = t("plan_page.your_file", lang)
     if upload is None:
         st.session_state.pop("plan_upload_outcome", None)
@@ -219,14 +222,7 @@ def plan_upload(
     outcome = st.session_state.get("plan_upload_outcome")
     if outcome is None or outcome["file_id"] != upload.file_id:
         try:
-            loaded = load_plan_bytes(
-                upload.getvalue(),
-                "json" if upload.name.lower().endswith(".json") else "toml",
-                source,
-            )
-            problems = check_plan(loaded, seg.names, case_obj, spend)
-            if problems:
-                raise InputError(problems, source)
+            loaded = read_plan_upload(upload.getvalue(), upload.name, case_obj, pop)
         except InputError as exc:
             outcome = {"file_id": upload.file_id, "issues": exc.issues}
             st.session_state["plan_upload_outcome"] = outcome

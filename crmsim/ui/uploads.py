@@ -6,9 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from crmsim.cases import Case
 from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
+from crmsim.plans import Plan, check_plan, check_plan_for_case, load_plan_bytes, segment_spend
+from crmsim.population import Population
 from crmsim.reading import CASE, FileLimit
+from crmsim.segmentation import segment_for_case, segment_names
 from crmsim.ui.case_store import add_case_upload, calibration, case, case_label, template_bytes
 from crmsim.ui.state import choose_case
 
@@ -37,6 +41,28 @@ def input_error_text(exc: InputError, lang: Lang) -> str:
 def show_input_error(exc: InputError, lang: Lang) -> None:
     """An input problem as a page message (never a traceback)."""
     st.error(input_error_text(exc, lang))
+
+
+def read_plan_upload(raw: bytes, name: str, case_obj: Case, pop: Population) -> Plan:
+    """A plan file uploaded on the Plan page, checked as the command line checks it (its
+    segmentation's parameters, segments, channels), then segmented on these customers with
+    its own method and held to the budget with its rate levers' forecast on them; raises
+    ``InputError`` naming every problem."""
+    source = "plan"  # the page names the file in the reader's language
+    plan = load_plan_bytes(raw, "json" if name.lower().endswith(".json") else "toml", source)
+    issues = check_plan_for_case(plan, case_obj)
+    if not issues:
+        spec = plan.segmentation
+        try:
+            own = segment_for_case(pop.customers, spec.method, spec.params, case_obj, pop.seed)
+        except InputError as exc:
+            issues = exc.issues
+        else:
+            names = segment_names(spec.method, spec.params) or own.names
+            issues = check_plan(plan, names, case_obj, segment_spend(pop, own, case_obj))
+    if issues:
+        raise InputError(issues, source)
+    return plan
 
 
 def case_upload_panel(current: str, lang: Lang) -> None:
