@@ -11,13 +11,13 @@ the room's team cap and can lock joining.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 
 import pandas as pd
 import sqlalchemy as sa
 
+from crmsim import exports
 from crmsim.classroom import limits, scoring, teams, views
 from crmsim.classroom.errors import ClassroomError
 from crmsim.classroom.limits import Client, as_client
@@ -418,16 +418,11 @@ class Classroom(Store):
             "results": self.results(code),
             "plans": pd.DataFrame(rows),
         }
-        buf = io.BytesIO()
-        with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-            for name, frame in sheets.items():
-                if lang is not None:
-                    names = {**column_names(lang), "segment": t("plan_page.segment", lang)}
-                    names |= {lv: t(f"lever.{lv}", lang) for lv in LEVERS}
-                    frame = frame.rename(columns=names)
-                    name = t(f"room.{name}", lang)
-                frame.to_excel(xl, sheet_name=name[:31], index=False)
-        return buf.getvalue()
+        if lang is not None:
+            names = {**column_names(lang), "segment": t("plan_page.segment", lang)}
+            names |= {lv: t(f"lever.{lv}", lang) for lv in LEVERS}
+            sheets = {t(f"room.{k}", lang): v.rename(columns=names) for k, v in sheets.items()}
+        return exports.xlsx_bytes(sheets)  # team names such as =HYPERLINK(...) stay text
 
 
 def column_names(lang: Lang) -> dict[str, str]:
