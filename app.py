@@ -4,6 +4,7 @@ import streamlit as st
 
 from crmsim.i18n import t
 from crmsim.metrics import top_share
+from crmsim.money import with_currency
 from crmsim.ui import case_store, navigation, runs, state, uploads
 
 lang = navigation.bootstrap("home")
@@ -49,7 +50,10 @@ c = pop.customers
 a, b, d = st.columns(3)
 a.metric(t("home.metric_customers", lang), f"{len(c):,}")
 b.metric(t("home.metric_top20", lang), f"{top_share(c['revenue_12m'].to_numpy()):.0%}")
-d.metric(t("home.metric_monthly", lang), f"{c['monetary'].mean():,.0f} {case.currency}")
+d.metric(
+    t("home.metric_monthly", lang),
+    with_currency(f"{c['monetary'].mean():,.0f}", case.currency, lang),
+)
 mix = (
     c["stage"]
     .value_counts(normalize=True)

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from crmsim.i18n import Lang, t
 from crmsim.model.month import FAST, HAZARD_TERMS, RESOLVED, SILENT, UNRESOLVED
 from crmsim.model.state import N_STAGES, STAGE_NAMES
-from crmsim.money import money
+from crmsim.money import axis_title, axis_unit, currency_name, currency_sign, money
 
 MAX_POINTS = 20_000
 PALETTE = [  # Plotly's default qualitative colours
@@ -354,21 +354,38 @@ def mark_events(fig: go.Figure, events: list[dict] | tuple = (), lang: Lang = "z
     return fig
 
 
+def _money_scale(values, currency: str, lang: Lang) -> tuple[float, str, str]:
+    """The divisor, the axis title and the hover suffix for money: 万元 / 亿元 in Chinese, as
+    the cards write it (not 0.2M or 500k), the currency's sign in English."""
+    size, unit = axis_unit(values, lang)
+    title = axis_title(currency, lang, unit)
+    name = currency_name(currency, lang) if currency else ""
+    suffix = f"{unit}{name}" if lang == "zh" else ""
+    return size, title, suffix
+
+
 def money_over_time(
     monthly: pd.DataFrame, events: list[dict], lang: Lang, currency: str = ""
 ) -> go.Figure:
-    """Revenue, service cost and profit by month, with the case's events marked."""
+    """Revenue, service cost and profit by month, with the case's events marked (money in
+    万/亿 in Chinese, as on the cards)."""
+    cols = ("revenue", "service_cost", "profit")
+    size, title, suffix = _money_scale(monthly[list(cols)].to_numpy(), currency, lang)
     fig = go.Figure()
-    for col, key in (
-        ("revenue", "kpi.revenue"),
-        ("service_cost", "kpi.service_cost"),
-        ("profit", "kpi.profit"),
-    ):
+    for col in cols:
         fig.add_trace(
-            go.Scatter(x=monthly["month"], y=monthly[col], mode="lines", name=t(key, lang))
+            go.Scatter(
+                x=monthly["month"],
+                y=monthly[col] / size,
+                mode="lines",
+                name=t(f"kpi.{col}", lang),
+                hovertemplate=f"%{{y:,.2f}}{suffix}<extra>%{{fullData.name}}</extra>",
+            )
         )
+    if lang != "zh":
+        fig.update_yaxes(tickprefix=currency_sign(currency))
     mark_events(fig, events, lang)
-    return _layout(fig, t("chart.money_title", lang), t("chart.month", lang), currency)
+    return _layout(fig, t("chart.money_title", lang), t("chart.month", lang), title)
 
 
 def complaints_over_time(
@@ -672,22 +689,33 @@ def overlay_lines(
     lang: Lang,
     percent: bool = False,
     events: list[dict] | tuple = (),
+    currency: str | None = None,
 ) -> go.Figure:
     """Several plans' monthly series on one chart (x: month), each with its own dash so one
-    line never hides another; plans with identical results are named in a note."""
+    line never hides another; plans with identical results are named in a note. With
+    ``currency`` (a code) the values are money, shown as the cards show it."""
     fig = go.Figure()
+    size, suffix = 1.0, ""
+    if currency is not None:  # a currency code: money in 万/亿 as the cards write it
+        values = np.concatenate([np.asarray(s.to_numpy(), float) for s in series.values()])
+        size, y_title, suffix = _money_scale(values, currency, lang)
     for i, (name, s) in enumerate(series.items()):
         fig.add_trace(
             go.Scatter(
                 x=s.index,
-                y=s.to_numpy(),
+                y=s.to_numpy() / size,
                 mode="lines",
                 name=name,
                 line={"dash": DASHES[i % len(DASHES)], "width": 3 if i == 0 else 2},
+                hovertemplate=None
+                if currency is None
+                else f"%{{y:,.2f}}{suffix}<extra>%{{fullData.name}}</extra>",
             )
         )
     if percent:
         fig.update_yaxes(tickformat=".0%")
+    if currency is not None and lang != "zh":
+        fig.update_yaxes(tickprefix=currency_sign(currency))
     for k, group in enumerate(same_series(series)):
         joined = "、".join(group) if lang == "zh" else ", ".join(group)
         fig.add_annotation(
@@ -705,12 +733,32 @@ def overlay_lines(
     return _layout(fig, title, t("chart.month", lang), y_title)
 
 
-def replicate_ranges(values: dict[str, list[float]], title: str, lang: Lang) -> go.Figure:
-    """One dot per replicate seed and plan, with the range: is a difference bigger than luck?"""
+def replicate_ranges(
+    values: dict[str, list[float]], title: str, lang: Lang, currency: str | None = None
+) -> go.Figure:
+    """One dot per replicate seed and plan, with the range: is a difference bigger than luck?
+    With ``currency`` (a code) the values are money, shown as the cards show it."""
+    size, y_title, suffix = 1.0, t("chart.per_seed", lang), ""
+    if currency is not None:
+        size, unit_title, suffix = _money_scale(
+            np.concatenate([np.asarray(v, float) for v in values.values()]), currency, lang
+        )
+        y_title = f"{t('chart.per_seed', lang)} · {unit_title}"
     fig = go.Figure()
     for name, vals in values.items():
-        fig.add_trace(go.Box(y=vals, name=name, boxpoints="all", jitter=0.3, pointpos=0))
-    return _layout(fig, title, "", t("chart.per_seed", lang), showlegend=False)
+        fig.add_trace(
+            go.Box(
+                y=np.asarray(vals, float) / size,
+                name=name,
+                boxpoints="all",
+                jitter=0.3,
+                pointpos=0,
+                hovertemplate=f"%{{y:,.2f}}{suffix}<extra>%{{fullData.name}}</extra>",
+            )
+        )
+    if currency is not None and lang != "zh":
+        fig.update_yaxes(tickprefix=currency_sign(currency))
+    return _layout(fig, title, "", y_title, showlegend=False)
 
 
 def distribution(

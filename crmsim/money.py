@@ -48,6 +48,12 @@ def currency_name(code: str, lang: Lang) -> str:
     return found[0] if lang == "zh" else found[1]
 
 
+def currency_sign(code: str) -> str:
+    """The currency's sign (¥, NT$), or the code followed by a space when it has none known."""
+    found = CURRENCIES.get(code.upper()) if code else None
+    return found[1] if found else (f"{code} " if code else "")
+
+
 def with_currency(amount: str, code: str, lang: Lang) -> str:
     """An amount with its currency: 1.8万元, 2,400 新台币; ¥18.0K, NT$2,400."""
     found = CURRENCIES.get(code.upper())

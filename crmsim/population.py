@@ -21,6 +21,7 @@ from crmsim.model.plan import CHANNELS
 from crmsim.model.run import run_history
 from crmsim.model.state import STAGE_NAMES, Population
 from crmsim.model.traits import KANO_TYPES, draw_traits  # noqa: F401  (re-exported)
+from crmsim.places import places_pool
 
 HISTORY_MONTHS = 12
 INDUSTRIES = (
@@ -40,7 +41,8 @@ POOL_SIZE = 4000
 
 @cache
 def name_pools(locale: str, kind: str) -> dict[str, list[str]]:
-    """Faker pools of names (or companies) and (city, region) pairs, built once per process."""
+    """Faker pools of names (or companies), and (city, region) pairs from ``crmsim.places``;
+    built once per process."""
     from faker import Faker
 
     fake = Faker("zh_CN" if locale == "zh" else "en_US")
@@ -49,10 +51,7 @@ def name_pools(locale: str, kind: str) -> dict[str, list[str]]:
         names = [fake.company() for _ in range(POOL_SIZE)]
     else:
         names = [fake.name() for _ in range(POOL_SIZE)]
-    if locale == "zh":
-        places = [(fake.city(), fake.province()) for _ in range(300)]
-    else:
-        places = [(fake.city(), fake.state()) for _ in range(300)]
+    places = places_pool(locale)  # real cities with their own province or state
     return {"names": names, "cities": [c for c, _ in places], "regions": [r for _, r in places]}
 
 

@@ -99,7 +99,9 @@ st.plotly_chart(
 )
 profit = {name: res.monthly.set_index("month")["profit"] for name, res in results.items()}
 st.plotly_chart(
-    charts.overlay_lines(profit, t("cmp.profit_title", lang), case.currency, lang, events=events),
+    charts.overlay_lines(
+        profit, t("cmp.profit_title", lang), "", lang, events=events, currency=case.currency
+    ),
     key="cmp_profit",
 )
 spread = {
@@ -107,5 +109,6 @@ spread = {
     for name, pj in plans.items()
 }
 st.plotly_chart(
-    charts.replicate_ranges(spread, t("cmp.replicate_title", lang), lang), key="cmp_replicates"
+    charts.replicate_ranges(spread, t("cmp.replicate_title", lang), lang, currency=case.currency),
+    key="cmp_replicates",
 )

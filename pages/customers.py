@@ -7,6 +7,7 @@ from crmsim.customers_io import read_customers_csv, to_csv_bytes, to_xlsx_bytes
 from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.metrics import top_share
+from crmsim.money import with_currency
 from crmsim.reading import CUSTOMERS
 from crmsim.ui import case_store, navigation, runs, state, uploads
 from crmsim.ui import customers as customer_table
@@ -75,7 +76,12 @@ value_col = "revenue_12m" if "revenue_12m" in customers.columns else "monetary"
 a, b, c = st.columns(3)
 a.metric(t("home.metric_customers", lang), f"{len(customers):,}")
 b.metric(t("home.metric_top20", lang), f"{top_share(customers[value_col].to_numpy()):.0%}")
-c.metric(t("home.metric_monthly", lang), f"{customers['monetary'].mean():,.1f}")
+c.metric(
+    t("home.metric_monthly", lang),
+    with_currency(f"{customers['monetary'].mean():,.0f}", case.currency, lang)
+    if source == "generated"
+    else f"{customers['monetary'].mean():,.0f}",  # an uploaded file says no currency
+)
 
 left, right = st.columns(2)
 left.plotly_chart(charts.pareto_curve(customers[value_col].to_numpy(), lang), key="cust_pareto")
@@ -105,7 +111,7 @@ st.dataframe(customer_table.translated_customers(shown.head(1000), lang), hide_i
 d1, d2 = st.columns(2)
 d1.download_button(
     t("cust.download_csv", lang),
-    lambda: to_csv_bytes(shown),
+    lambda: to_csv_bytes(customer_table.rounded_csv_frame(shown)),
     file_name="customers.csv",
     mime="text/csv",
     key="cust_csv",
@@ -113,7 +119,9 @@ d1.download_button(
 )
 d2.download_button(
     t("cust.download_xlsx", lang),
-    lambda: to_xlsx_bytes(shown.head(100_000)),
+    lambda: to_xlsx_bytes(
+        customer_table.translated_customers(shown.head(100_000), lang), t("nav.customers", lang)
+    ),
     file_name="customers.xlsx",
     key="cust_xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -15,8 +15,7 @@ st.caption(
     t(
         "plan_page.intro",
         lang,
-        budget=formatting.money(case.budget, lang),
-        currency=case.currency,
+        budget=formatting.with_currency(formatting.money(case.budget, lang), case.currency, lang),
         method=t(f"method.{seg.method}", lang),
     )
 )

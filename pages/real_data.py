@@ -104,7 +104,9 @@ st.subheader(t("real.per_customer", lang))
 table = summary.join(values).sort_values("clv", ascending=False)
 shown = table[["frequency", "recency", "T", "monetary", "p_alive", "expected_purchases", "clv"]]
 st.dataframe(
-    shown.head(1000).rename(columns=lambda c: t(f"real.colname_{c}", lang)),
+    shown.head(1000)
+    .rename(columns=lambda c: t(f"real.colname_{c}", lang))
+    .rename_axis(t("col.customer_id", lang)),
     column_config={
         t("real.colname_p_alive", lang): st.column_config.ProgressColumn(
             min_value=0.0, max_value=1.0, format="percent"

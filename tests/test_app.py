@@ -298,8 +298,18 @@ def test_customers_page_shows_the_generated_book(lang):
     assert at.metric[0].value == "1,500"
     assert len(at.get("plotly_chart")) == 3
     assert len(at.get("download_button")) == 2
-    headers = list(at.dataframe[0].value.columns)
+    table = at.dataframe[0].value
+    headers = list(table.columns)
     assert ("客户编号" in headers) if lang == "zh" else ("Customer ID" in headers)
+    channels = set(table[t("col.channel", lang)])
+    assert channels <= {
+        t(f"channel.{c}", lang)
+        for c in ("referral", "telephone", "direct_mail", "events", "online")
+    }
+    if lang == "zh":
+        assert not any(ch.isascii() for ch in channels)  # 转介绍, not referral
+    spend = table[t("col.monetary", lang)]
+    assert (spend == spend.round(0)).all()  # whole units, not 183.7312
 
 
 def test_customers_page_reads_an_excel_gbk_file_and_keeps_it_after_a_bad_one():

@@ -305,3 +305,31 @@ def test_satisfaction_zones_read_on_the_dark_scale_and_match_the_glossary(run):
     assert {a.text.split("（")[0] for a in notes} == {"背叛区", "无差异区", "情感区"}
     assert t("glossary.zones.name", "zh") == "背叛区、无差异区、情感区"
     assert all(a.bgcolor and a.font.color == "#222" for a in notes)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_money_on_charts_reads_as_on_the_cards(run, lang):
+    fig = charts.money_over_time(run.monthly, [], lang, "CNY")
+    revenue = run.monthly["revenue"].to_numpy()
+    if lang == "zh":
+        assert fig.layout.yaxis.title.text == "金额（万元）"
+        assert np.allclose(fig.data[0].y, revenue / 1e4)
+        assert "万元" in fig.data[0].hovertemplate
+    else:
+        assert fig.layout.yaxis.title.text == "Amount (¥)" and fig.layout.yaxis.tickprefix == "¥"
+        assert np.allclose(fig.data[0].y, revenue)
+    shop = charts.money_over_time(
+        run.monthly.assign(revenue=50.0, service_cost=10.0, profit=40.0), [], lang, "TWD"
+    )
+    assert shop.layout.yaxis.title.text == ("金额（新台币）" if lang == "zh" else "Amount (NT$)")
+
+
+def test_money_words():
+    from crmsim.money import currency_name, with_currency
+
+    assert with_currency("1.8万", "CNY", "zh") == "1.8万元"
+    assert with_currency("2,400", "TWD", "zh") == "2,400 新台币"
+    assert with_currency("18.00K", "CNY", "en") == "¥18.00K"
+    assert with_currency("-2.70K", "TWD", "en") == "-NT$2.70K"
+    assert with_currency("5", "XYZ", "zh") == "5 XYZ"
+    assert currency_name("CNY", "zh") == "元" and currency_name("CNY", "en") == "¥"

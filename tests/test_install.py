@@ -87,6 +87,7 @@ def test_the_wheel_carries_the_app_cases_catalogs_and_entry_point(wheel):
         assert f"{app}sample_data/cases/{case.name}" in names
     assert f"{app}sample_data/transactions/cdnow_sample.csv" in names
     assert {"crmsim/i18n/zh_CN.toml", "crmsim/i18n/en_US.toml", "crmsim/model/run.py"} <= names
+    assert "crmsim/ui/widget_texts.js" in names  # Streamlit's own texts in Chinese
     meta = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "crmlab = crmsim.ui.launch:main" in wheel.read(meta).decode()
     from packaging.requirements import Requirement

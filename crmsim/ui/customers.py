@@ -1,4 +1,4 @@
-"""The Customers page's table: search and translated headers."""
+"""The Customers page's table and files: search, words and numbers as the reader writes them."""
 
 from __future__ import annotations
 
@@ -20,9 +20,38 @@ def search_customers(customers: pd.DataFrame, query: str) -> pd.DataFrame:
     return customers[mask]
 
 
+CODED = {"stage": "stage", "channel": "channel", "industry": "industry"}  # column → catalog
+MONEY_COLUMNS = ("monetary", "revenue_12m")
+
+
+def _words(values: pd.Series, section: str, lang: Lang) -> list[str]:
+    def word(code: str) -> str:
+        text = t(f"{section}.{code}", lang)
+        return code if text == f"{section}.{code}" else text  # an uploaded file's own words
+
+    return [word(v) if v and v != "nan" else "" for v in values.astype(str)]
+
+
 def translated_customers(customers: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """The customer table as students read it: translated headers and stages."""
+    """The customer table as students read it: headers, stages, channels and industries in
+    their language, money to whole units and survey scores to one decimal."""
     out = customers.copy()
-    if "stage" in out.columns:
-        out["stage"] = [t(f"stage.{s}", lang) if s else "" for s in out["stage"].astype(str)]
+    for col, section in CODED.items():
+        if col in out.columns:
+            out[col] = _words(out[col], section, lang)
+    for col in MONEY_COLUMNS:
+        if col in out.columns and pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].round(0)
+    if "survey_score" in out.columns and pd.api.types.is_numeric_dtype(out["survey_score"]):
+        out["survey_score"] = out["survey_score"].round(1)
     return out.rename(columns=lambda c: t(f"col.{c}", lang))
+
+
+def rounded_csv_frame(customers: pd.DataFrame) -> pd.DataFrame:
+    """The customers CSV as the file format documents it (codes and English headers, so it
+    reads back in), money to two decimals."""
+    out = customers.copy()
+    for col in MONEY_COLUMNS:
+        if col in out.columns and pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].round(2)
+    return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from crmsim.i18n import LANGS, Lang, normalize_lang, t
-from crmsim.ui import lessons, plan_state, state, url_state
+from crmsim.ui import lessons, plan_state, state, url_state, widget_texts
 
 # The modules whose sticky parameters a new session restores register them when imported
 # (lessons: ``done``; plan_state: ``plan``; state: ``case``, ``n``, ``seed``): importing them
@@ -80,6 +80,7 @@ def bootstrap(page: str) -> Lang:
             st.session_state["lang"] = choice
             st.query_params["lang"] = choice
             st.rerun()
+        widget_texts.translate_widgets(lang)
     for problem in url_state.problems():
         st.warning(t(f"url.{problem}", lang))
     return lang

@@ -10,6 +10,7 @@ from crmsim.cases import Case
 from crmsim.charts import segment_label
 from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
+from crmsim.money import currency_name, money, with_currency
 from crmsim.plans import (
     LEVERS,
     Levers,
@@ -20,7 +21,6 @@ from crmsim.plans import (
 )
 from crmsim.population import Population
 from crmsim.segmentation import Segmentation
-from crmsim.ui.formatting import money
 from crmsim.ui.plan_state import keep_plan, plan_version, set_plan
 from crmsim.ui.problems import over_budget_text, plan_file_text, plan_problem
 from crmsim.ui.uploads import read_plan_upload
@@ -52,11 +52,11 @@ def lever_help(lever: str, case_obj: Case, lang: Lang) -> str:
     The place for the model's own facts about the lever (what it does, where more stops
     helping): the model's lever reference extends this text and ``lever_reference``."""
     if lever == "kam":
-        salary = money(case_obj.costs.kam_salary, lang)
-        return t("lever_help.kam", lang, salary=salary, currency=case_obj.currency)
+        salary = with_currency(money(case_obj.costs.kam_salary, lang), case_obj.currency, lang)
+        return t("lever_help.kam", lang, salary=salary)
     if lever in RATE_COLUMNS:
         return t(f"lever_help.{lever}", lang)
-    return t("lever_help.money", lang, currency=case_obj.currency)
+    return t("lever_help.money", lang, currency=currency_name(case_obj.currency, lang))
 
 
 def lever_reference(case_obj: Case, lang: Lang) -> None:
@@ -155,11 +155,9 @@ def cost_per_customer(
         rows.append(
             {
                 t("plan_page.segment", lang): segment_label(name, lang),
-                t("plan_page.per_customer", lang, currency=case_obj.currency): round(
-                    spent / count, 2
-                )
-                if count
-                else 0.0,
+                t(
+                    "plan_page.per_customer", lang, currency=currency_name(case_obj.currency, lang)
+                ): round(spent / count, 2) if count else 0.0,
                 t("plan_page.rates", lang): f"{lv.rewards:.0%} / {lv.discount:.0%}",
             }
         )
@@ -188,7 +186,7 @@ def budget_status(plan: Plan, case_obj: Case, spend: dict[str, float], lang: Lan
         colour, arrow = "red", "down"
     card.metric(
         t("plan_page.total", lang),
-        f"{money(total, lang)} {case_obj.currency}",
+        with_currency(money(total, lang), case_obj.currency, lang),
         delta,
         delta_color=colour,
         delta_arrow=arrow,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from crmsim.charts import segment_label
 from crmsim.errors import InputError, Issue
 from crmsim.i18n import Lang, t
+from crmsim.money import money, with_currency
 from crmsim.plans import CHANNELS, LEVERS
 
 RATE_LEVERS = ("rewards", "discount")
@@ -78,17 +79,14 @@ def _message(issue: Issue, lang: Lang) -> str:
 
 def over_budget_text(total: float, budget: float, currency: str, lang: Lang) -> str:
     """The budget problem in plain words, with how much to take out."""
-    from crmsim.ui.formatting import money
-
     over = total - budget
     return t(
         "problem.over_budget",
         lang,
-        total=money(total, lang),
-        budget=money(budget, lang),
-        over=money(over, lang),
+        total=with_currency(money(total, lang), currency, lang),
+        budget=with_currency(money(budget, lang), currency, lang),
+        over=with_currency(money(over, lang), currency, lang),
         share=f"{over / budget:.0%}" if budget else "",
-        currency=currency,
     )
 
 
