@@ -1,5 +1,5 @@
 """Command line: ``python -m crmsim COMMAND`` (cases, generate, segment, simulate, compare,
-validate, rfm, clv, bench).
+validate, rfm, clv, bench, facts, optimize).
 
 Every input file is validated first; problems are printed in the chosen language (``--lang``,
 default from ``LANG``) with the field they concern, and the exit code is 1. No traceback is
@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from crmsim import exports
+from crmsim import cli_model, exports
 from crmsim.cases import (
     CASES_DIR,
     MAX_CUSTOMERS,
@@ -132,6 +132,7 @@ def _parser() -> argparse.ArgumentParser:
         help="write results as JSON (to OUT, or stdout)",
     )
     b.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
+    cli_model.add_commands(command)
     return p
 
 
@@ -540,6 +541,7 @@ COMMANDS = {
     "rfm": cmd_rfm,
     "clv": cmd_clv,
     "bench": cmd_bench,
+    **cli_model.COMMANDS,
 }
 
 

@@ -101,41 +101,49 @@ class CaseRuns:
             for s, b in self.books.items()
         }
         self._memo: dict[tuple, SimResult] = {}
+        self._big: dict[int, tuple] = {}
 
-    def big_status_quo(self, seed: int) -> SimResult:
-        """The status quo on a book of ``TARP_CUSTOMERS`` (rare events need many customers)."""
+    def _big_book(self, seed: int):
+        """Seed ``seed``'s book at ``TARP_CUSTOMERS`` (complaints are rare: many customers)."""
         from crmsim.population import generate
 
-        memo = ("big_sq", seed)
-        if memo not in self._memo:
-            n = max(self.n, TARP_CUSTOMERS)
-            book = generate(self.case, n, seed=seed) if n != self.n else self.books[seed]
-            self._memo[memo] = simulate(book, self.case, self.sq, self.case.months, seed, None, 0)
-        return self._memo[memo]
+        if self.n >= TARP_CUSTOMERS:
+            return self.books[seed], self.segs[seed]
+        if seed not in self._big:
+            book = generate(self.case, TARP_CUSTOMERS, seed=seed)
+            sq = self.sq.segmentation
+            seg = segment_for_case(book.customers, sq.method, sq.params, self.case, seed)
+            self._big[seed] = (book, seg)
+        return self._big[seed]
 
-    def run(self, key: str, plan: Plan | list[Plan], seed: int) -> SimResult:
-        """The run of ``plan`` (or a schedule of round plans) on seed ``seed``'s book."""
-        memo = (key, seed)
+    def big_status_quo(self, seed: int) -> SimResult:
+        """The status quo on the big book."""
+        return self.run("sq", self.sq, seed, big=True)
+
+    def run(self, key: str, plan: Plan | list[Plan], seed: int, big: bool = False) -> SimResult:
+        """The run of ``plan`` (or a schedule of round plans) on seed ``seed``'s book (or its
+        big book)."""
+        memo = (key, seed, big)
         if memo not in self._memo:
-            book, case = self.books[seed], self.case
+            case = self.case
+            book, sq_seg = self._big_book(seed) if big else (self.books[seed], self.segs[seed])
+            first = plan[0] if isinstance(plan, list) else plan
+            seg = sq_seg if self._same_seg(first) else self._seg(first, book, seed)
             if isinstance(plan, list):
                 months = case.months // len(plan)
-                res = simulate_rounds(book, case, plan, months, seed, self._seg(plan[0], seed), 0)
+                res = simulate_rounds(book, case, plan, months, seed, seg, 0)
             else:
-                res = simulate(book, case, plan, case.months, seed, self._seg(plan, seed), 0)
+                res = simulate(book, case, plan, case.months, seed, seg, 0)
             self._memo[memo] = res
         return self._memo[memo]
 
-    def _seg(self, plan: Plan, seed: int):
+    def _same_seg(self, plan: Plan) -> bool:
+        spec, sq = plan.segmentation, self.sq.segmentation
+        return (spec.method, spec.params or {}) == (sq.method, sq.params or {})
+
+    def _seg(self, plan: Plan, book, seed: int):
         spec = plan.segmentation
-        if (spec.method, spec.params or {}) == (
-            self.sq.segmentation.method,
-            self.sq.segmentation.params or {},
-        ):
-            return self.segs[seed]
-        return segment_for_case(
-            self.books[seed].customers, spec.method, spec.params, self.case, seed
-        )
+        return segment_for_case(book.customers, spec.method, spec.params, self.case, seed)
 
     def each(self, key: str, plan, fn: Callable[[SimResult], float]) -> list[float]:
         return [fn(self.run(key, plan, s)) for s in self.seeds]
@@ -143,12 +151,12 @@ class CaseRuns:
     def scores(self, key: str, plan) -> list[float]:
         return self.each(key, plan, lambda r: score(r, self.case))
 
-    def gross_return(self, key: str, plan, key0: str, plan0) -> float:
+    def gross_return(self, key: str, plan, key0: str, plan0, big: bool = False) -> float:
         """Value created per unit of the extra money ``plan`` spends over ``plan0`` (1 = breaks
         even), pooled over seeds; money = service spending plus revenue given up by discounts."""
         d_score = d_cost = 0.0
         for s in self.seeds:
-            a, b = self.run(key, plan, s), self.run(key0, plan0, s)
+            a, b = self.run(key, plan, s, big), self.run(key0, plan0, s, big)
             cost = _spend_npv(a, self.case) - _spend_npv(b, self.case)
             d_score += score(a, self.case) - score(b, self.case)
             d_cost += cost
@@ -318,8 +326,8 @@ def win_vs_keep(cr: CaseRuns) -> list[Fact]:
 def complaints_pay(cr: CaseRuns) -> list[Fact]:
     """服务补救 pays: at the status-quo dose, complaint money returns more than it costs, in
     the cases whose targets say failures are material."""
-    no_rec = scaled(cr.sq, "recovery", 0.0, "no_recovery")
-    value = cr.gross_return("sq", cr.sq, "no_recovery", no_rec)
+    no_rec = scaled(cr.sq, "recovery", 0.0, "recoveryx0")
+    value = cr.gross_return("sq", cr.sq, no_rec.name, no_rec, big=True)
     if not cr.case.targets.complaint_money_pays:
         return [Fact("complaints_pay", cr.case.id, value, "—", None)]
     return [Fact("complaints_pay", cr.case.id, value, "> 1", bool(value > 1))]
@@ -342,8 +350,9 @@ def over_serving(cr: CaseRuns) -> list[Fact]:
             Fact(f"twice_{lever}", cr.case.id, float(np.mean(diffs)), "≥ −2 SE", ok2, {"se": se})
         )
         zero, quad = scaled(cr.sq, lever, 0.0), scaled(cr.sq, lever, 4.0)
-        r1 = cr.gross_return("sq", cr.sq, zero.name, zero)
-        r4 = cr.gross_return(quad.name, quad, zero.name, zero)
+        big = lever == "recovery"  # complaints are rare: their money is measured on many
+        r1 = cr.gross_return("sq", cr.sq, zero.name, zero, big)
+        r4 = cr.gross_return(quad.name, quad, zero.name, zero, big)
         ok4 = bool(np.isfinite(r1) and np.isfinite(r4) and r4 < r1)
         out.append(Fact(f"return_4x_{lever}", cr.case.id, r4, f"< {r1:.2f} (1×)", ok4))
     return out

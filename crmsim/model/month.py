@@ -289,6 +289,7 @@ def hazard_terms(
     stage_hazard: np.ndarray,
     log_tenure: np.ndarray,
     mp: ModelParams,
+    lockin: bool = True,
 ) -> dict[str, np.ndarray | float]:
     """Step 8a — the churn hazard's logit as a sum of named terms (``HAZARD_TERMS``):
 
@@ -306,7 +307,7 @@ def hazard_terms(
         "loyalty": F32(-mp.h_loyalty) * (st.L - F32(0.5)),
         "satisfaction": F32(-mp.h_sat) * (st.S - F32(0.6)),
         "grievance": F32(mp.h_grievance) * st.G,
-        "lock_in": F32(-mp.h_lockin) * st.C,
+        "lock_in": F32(-mp.h_lockin) * st.C if lockin else no,
         "key_account": no if r.kam is None else F32(-mp.h_kam) * r.kam,
         "stage": stage_hazard[st.stage],
         "tenure": -log_tenure[st.tenure],
@@ -326,9 +327,10 @@ def churn(
     """Step 8b — h = σ(Σ terms); churn when U < h. In a non-contractual case (a shop, no
     contract) a customer can only drop out right after a purchase (BG/NBD), so h is 0 in a
     month without one. Returns h and who churned."""
-    logit = np.zeros(len(u_churn), F32)
-    for term in terms.values():
-        logit += term
+    logit = terms["frailty"].copy()
+    for name, term in terms.items():
+        if name != "frailty" and (np.ndim(term) or term):
+            logit += term
     h = sigmoid(logit)
     if bought is not None:
         h *= bought

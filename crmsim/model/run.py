@@ -315,10 +315,10 @@ class Run:
         step.expectations(st, d, mp)  # 5
         step.loyalty(st, r.rewards, mp, self.lockin_live)  # 6
         step.grievance(st, fails, comp, mp)  # 7
-        h, left, terms, bought = self._churn(st, tr, r, u, start, active, mods)  # 8
+        h, left, terms, bought, q_buy = self._churn(st, tr, r, u, start, active, mods)  # 8
         expected = step.spending(st, tr, r, self.m_stage, mods, mp)  # 9
-        if case.kind == "noncontractual":
-            spend = np.where(bought, expected / np.maximum(self._q_buy(tr, start), F32(1e-6)), 0)
+        if q_buy is not None:  # a shop: the month's spend comes with its purchases
+            spend = np.where(bought, expected / np.maximum(q_buy, F32(1e-6)), F32(0))
         else:
             spend = expected * active
         st.bought |= bought
@@ -366,28 +366,34 @@ class Run:
             self._sample_month(t, active, fails, comp, terms, left)
         return profit
 
-    def _q_buy(self, tr: Traits, stage: np.ndarray) -> np.ndarray:
+    def _q_buy(self, rate: np.ndarray, stage: np.ndarray) -> np.ndarray:
         """P(at least one purchase this month) = 1 − e^(−λ·m_stage)."""
-        return (1 - np.exp(-tr.purchase_rate * self.m_stage[stage])).astype(F32)
+        return 1 - np.exp(-rate * self.m_stage[stage])
 
     def _churn(self, st, tr, r, u, start, active, mods) -> tuple:
-        """Step 8 with the month's purchases: hazard, who leaves, the hazard's terms, and who
-        bought. In a contract (telecom, bank) the churn uniform's residue among those who stay
-        decides 考察期 purchases; in a shop a purchase draw of its own does, and dropout can only
-        follow a purchase. A history run has no churn (its customers are survivors)."""
-        mp, q_buy = self.mp, self._q_buy(tr, start)
+        """Step 8 with the month's purchases: hazard, who leaves, the hazard's terms, who
+        bought and (in a shop) the purchase odds. In a contract (telecom, bank) the churn
+        uniform's residue among those who stay decides 考察期 purchases; in a shop a purchase
+        draw of its own does, and dropout can only follow a purchase. A history run has no
+        churn (its customers are survivors)."""
+        mp, uc = self.mp, u[rngs.U_CHURN]
         if self.history:
-            bought = active & (u[rngs.U_CHURN] < q_buy)
-            return np.zeros(len(start), F32), np.zeros(0, np.intp), None, bought
-        terms = step.hazard_terms(st, tr, r, mods, self.stage_hazard, self.log_tenure, mp)
+            bought = active & (uc < self._q_buy(tr.purchase_rate, start))
+            return np.zeros(len(start), F32), np.zeros(0, np.intp), None, bought, None
+        terms = step.hazard_terms(
+            st, tr, r, mods, self.stage_hazard, self.log_tenure, mp, self.lockin_live
+        )
         if self.case.kind == "noncontractual":
+            q_buy = self._q_buy(tr.purchase_rate, start)
             bought = active & (u[rngs.U_BUY] < q_buy)
-            h, churned = step.churn(terms, u[rngs.U_CHURN], active, bought)
-        else:
-            h, churned = step.churn(terms, u[rngs.U_CHURN], active, None)
-            uc = u[rngs.U_CHURN]
-            bought = (start == EXPLORE) & active & ~churned & (uc - h < q_buy * (1 - h))
-        return h, np.flatnonzero(churned), terms, bought
+            h, churned = step.churn(terms, uc, active, bought)
+            return h, np.flatnonzero(churned), terms, bought, q_buy
+        h, churned = step.churn(terms, uc, active, None)
+        new = np.flatnonzero((start == EXPLORE) & active & ~churned)  # only they need a purchase
+        q = self._q_buy(tr.purchase_rate[new], start[new])
+        bought = np.zeros(len(start), bool)
+        bought[new] = uc[new] - h[new] < q * (1 - h[new])
+        return h, np.flatnonzero(churned), terms, bought, None
 
     def _end_of_month(self, st, tr, start, new, active, expected) -> None:
         """Book the month: spend mean (≈ 6 months), tenure and dwell, stage changes, and the
@@ -395,7 +401,7 @@ class Run:
         st.spend_mean += F32(2 / 7) * (expected - st.spend_mean)
         st.tenure += active
         st.dwell += active
-        changed = new != start
+        changed = np.flatnonzero(new != start)
         st.dwell[changed] = 0
         st.bought[changed] = False
         st.stage[:] = new
