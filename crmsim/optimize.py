@@ -172,9 +172,9 @@ def _mutate(g: Genome, gen: np.random.Generator, space: Space) -> Genome:
         cells[take] += amount
         g.money = cells[: g.money.size].reshape(g.money.shape)
         g.acquisition = cells[g.money.size :]
-    elif move == 3:
+    elif move == 3:  # managers come in teams: the Hill curve rewards a real step
         i = gen.integers(0, S)
-        g.kam[i] = max(0, g.kam[i] + gen.choice([-1, 1]))
+        g.kam[i] = max(0, g.kam[i] + gen.choice([-4, -2, -1, 1, 2, 4]))
     elif move == 4:
         i, rate = gen.integers(0, S), gen.choice(["rewards", "discount"])
         arr = getattr(g, rate)

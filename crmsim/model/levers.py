@@ -26,7 +26,8 @@ RATE_LEVERS = ("rewards", "discount")
 # The sweet spot of a saturating lever: the dose that gives 90% of its full effect.
 SWEET_SPOT_SHARE = 0.9
 SWEET_SPOT_DOSE = -math.log(1 - SWEET_SPOT_SHARE)  # ≈ 2.3 reference costs
-# A key-account manager's sweet spot: the Hill curve at 80% (u = 2) on the accounts covered.
+# A key-account manager's sweet spot: the Hill curve at 80% (u = 2): half as many accounts per
+# manager as one looks after.
 KAM_SWEET_DOSE = 2.0
 
 
@@ -64,8 +65,10 @@ def segment_doses(
     """Doses and responses per segment from the plan's levers (segments × 6) and the number of
     active customers per segment.
 
-    Managers serve ``kam_accounts`` accounts each well and can stretch to twice that many at a
-    lower dose: coverage = min(n, 2·m·a), dose on each covered account u = m·a / coverage.
+    Key-account managers: m managers look after a = ``kam_accounts`` accounts each, so they
+    cover the segment's top min(n, m·a) accounts, and each covered account's dose is
+    u = m·a / n — understaffed, the managers are spread thin (u < 1) and the Hill curve keeps
+    the response small; the whole segment covered at u = 1 gets half the full response.
     """
     care, cross, kam_ = [], [], []
     fatigue, capacity = [], []
@@ -79,10 +82,9 @@ def segment_doses(
             mp.fatigue
             * (over_serving(u_care, mp.fatigue_dose) + over_serving(u_x, mp.fatigue_dose))
         )
-        served = lev[KAM] * costs.kam_accounts * kam_capacity
-        covered = min(n, math.floor(2 * served))
-        capacity.append(2 * served)
-        kam_.append(hill(served / covered) if covered > 0 else 0.0)
+        served = lev[KAM] * costs.kam_accounts * kam_capacity  # accounts the managers look after
+        capacity.append(served)
+        kam_.append(hill(served / per) if served > 0 else 0.0)
     rw = levers[:, REWARDS]
     return SegmentDoses(
         care=np.array(care, F32),

@@ -160,10 +160,9 @@ class ReferenceRun:
                 over += 1 - math.exp(-max(u - mp.fatigue_dose, 0.0) / mp.fatigue_dose)
             fat.append(mp.fatigue * over)
             served = lv[KAM] * costs.kam_accounts * mods["kam_capacity"]
-            covered_n = min(n_seg[s], math.floor(2 * served))
-            u_kam = served / covered_n if covered_n > 0 else 0.0
-            hill.append(u_kam**2 / (1 + u_kam**2))
-            cap.append(2 * served)
+            u_kam = served / n  # spread over the segment's accounts
+            hill.append(u_kam**2 / (1 + u_kam**2) if served > 0 else 0.0)
+            cap.append(served)
         covered: set[int] = set()
         for s in range(S_):
             if cap[s] > 0:  # managers serve the highest observed value first
