@@ -9,9 +9,11 @@ shown unless ``CRMSIM_DEBUG=1``.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from crmsim import cli_model, exports
@@ -428,11 +430,22 @@ def _transactions(args, raw: bytes | None = None, name: str = ""):
     return tx, ends
 
 
+@contextmanager
+def _about(path: str):
+    """Problems the summary or the fit finds in a log are the file's: name it."""
+    try:
+        yield
+    except InputError as exc:
+        exc.source = Path(path).name
+        raise
+
+
 def cmd_rfm(args) -> int:
     from crmsim.transactions import rfm_summary
 
     tx, (cal_end, obs_end) = _transactions(args)
-    summary = rfm_summary(tx, cal_end, obs_end, args.time_unit)
+    with _about(args.transactions):
+        summary = rfm_summary(tx, cal_end, obs_end, args.time_unit)
     print(
         t(
             "cli.rfm_head",
@@ -467,7 +480,10 @@ def cmd_clv(args) -> int:
         raise InputError(
             [Issue("--months", "months_range", {"low": 1, "high": 120, "value": args.months})]
         )
-    found = analyse(tx, cal_end, obs_end, args.time_unit, args.months, args.discount, args.margin)
+    with _about(args.transactions):
+        found = analyse(
+            tx, cal_end, obs_end, args.time_unit, args.months, args.discount, args.margin
+        )
     bg, gg = found.bgnbd, found.gamma_gamma
     print(
         t(
@@ -568,8 +584,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(t("cli.interrupted", args.lang), file=sys.stderr)
         return 130
-    except OSError as exc:
-        print(f"{t('cli.error', args.lang)}: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # said in the user's language, not the system's English
+        reason = errno.errorcode.get(exc.errno or 0, "")
+        key = f"cli.os_{reason}" if f"cli.os_{reason}" in catalog(args.lang) else "cli.os_other"
+        name = Path(exc.filename).name if exc.filename else ""
+        print(f"{t('cli.error', args.lang)}: {t(key, args.lang, path=name)}", file=sys.stderr)
         return 1
     except Exception as exc:  # no traceback reaches the user; CRMSIM_DEBUG=1 shows it
         if os.environ.get("CRMSIM_DEBUG") == "1":

@@ -151,8 +151,13 @@ def read_transactions(
         given = {"customer": customer_col, "date": date_col, "amount": amount_col}
         for role in GUESSES:
             chosen[role] = given[role] or guess[role]
+        options = {"customer": "--customer-col", "date": "--date-col", "amount": "--amount-col"}
         issues = [
-            Issue(role, "tx_column_missing", {"column": col or "?", "known": ", ".join(header)})
+            Issue(role, "tx_column_missing", {"column": col, "known": ", ".join(header)})
+            if col is not None
+            else Issue(
+                role, "tx_column_not_found", {"known": ", ".join(header), "option": options[role]}
+            )
             for role, col in chosen.items()
             if col is None or col not in header
         ]
@@ -165,7 +170,10 @@ def read_transactions(
     )
     df = table.frame
     cust, scientific = normalise_ids(df[chosen["customer"]])
-    dates = parse_dates(df[chosen["date"]], chosen["date"], date_format, day_first)
+    try:
+        dates = parse_dates(df[chosen["date"]], chosen["date"], date_format, day_first)
+    except InputError as exc:  # an ambiguous order: a problem of this file
+        raise InputError(exc.issues, source) from None
     amounts = parse_numbers(df[chosen["amount"]])
     issues, notes = [], []
     if (cust == "").any():

@@ -307,3 +307,28 @@ def test_the_readme_caps_table_is_the_code_s():
         )
         for name, lim in limits.items()
     }
+
+
+def test_a_link_token_nested_thousands_deep_is_not_ours_not_a_crash():
+    """The address carries a plan as a zlib token: a crafted 48-character token inflating to
+    [[[[…]]]] 5,000 deep raised RecursionError on every page that read the address."""
+    import base64
+    import zlib
+
+    from crmsim.ui.url_state import decode_token, encode_token
+
+    raw = zlib.compress(b"[" * 5000 + b"]" * 5000, 9)
+    token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    assert len(token) < 100 and decode_token(token) is None
+    assert decode_token(encode_token({"a": [1, 2]})) == {"a": [1, 2]}
+    dup = base64.urlsafe_b64encode(zlib.compress(b'{"a": 1, "a": 2}')).decode().rstrip("=")
+    assert decode_token(dup) is None
+
+
+def test_cli_file_system_errors_are_in_the_users_language(tmp_path, capsys):
+    from crmsim.cli import main
+
+    log = ROOT / "tests" / "data" / "corpus" / "transactions" / "t01_excel_zh_datetime.csv"
+    code = main(["--lang", "zh", "rfm", "--transactions", str(log), "--out", str(tmp_path)])
+    _, err = capsys.readouterr()
+    assert code == 1 and "是文件夹，不是文件" in err and "Is a directory" not in err

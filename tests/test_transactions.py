@@ -226,7 +226,7 @@ def test_reads_gbk_with_chinese_headers_returns_and_duplicates():
 @pytest.mark.parametrize(
     ("raw", "kwargs", "key", "field"),
     [
-        (_csv(["a,2024-01-01,5"], "client,when,amount"), {}, "tx_column_missing", "customer"),
+        (_csv(["a,2024-01-01,5"], "client,when,amount"), {}, "tx_column_not_found", "customer"),
         (_csv(["a,2024-01-01,5"]), {"amount_col": "price"}, "tx_column_missing", "amount"),
         (_csv(["a,yesterday,5", "b,soon,6"]), {}, "tx_bad_dates", "date"),
         (_csv(["a,2024-01-01,", "b,2024-01-02, "]), {}, "column_empty", "amount"),
@@ -314,7 +314,8 @@ def test_cli_rfm_and_bad_files(tmp_path, capsys):
     bad.write_text("who,when,how much\na,b,c\n", encoding="utf-8")
     code = main(["--lang", "zh", "clv", "--transactions", str(bad)])
     _, err = capsys.readouterr()
-    assert code == 1 and "找不到该用途的列" in err and "Traceback" not in err
+    assert code == 1 and "没有找到这一用途的列" in err and "--customer-col" in err
+    assert "Traceback" not in err
     code = main(["clv", "--transactions", str(CDNOW), "--calibration-end", "05/09/1997"])
     _, err = capsys.readouterr()
     assert code == 1 and "05/09/1997" in err  # 5 September or 9 May: not guessed

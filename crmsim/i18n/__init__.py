@@ -58,9 +58,7 @@ def t(key: str, lang: Lang = "zh", **params: object) -> str:
     text = catalog(lang).get(key)
     if text is None:
         text = catalog("en").get(key, key)
-    if not params:
-        return text
-    try:
+    try:  # also without params: "{{" in a message is a literal brace
         return text.format(**params)
     except (KeyError, IndexError, ValueError):
         return text

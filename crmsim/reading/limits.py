@@ -41,10 +41,10 @@ def size_text(n: int) -> str:
 
 
 def over_text(n: int, limit: int) -> str:
-    """A file's size in its cap's unit, with as many decimals (up to three) as it takes to
-    read larger than the cap: ``1.001 MB`` against ``1 MB``."""
+    """A file's size in its cap's unit, with one decimal, or as many more (up to three) as it
+    takes to read larger than the cap: ``5.5 MB`` or ``1.001 MB`` against ``1 MB``."""
     unit, size = ("MB", MB) if limit >= MB else ("KB", KB) if limit >= KB else ("B", 1)
-    for digits in (0, 1, 2, 3):
+    for digits in (1, 2, 3):
         text = f"{n / size:,.{digits}f}"
         if float(text.replace(",", "")) * size > limit:
             break

@@ -23,7 +23,7 @@ from crmsim.ui.uploads import limit_params, show_input_error
 EXAMPLE_TRANSACTIONS = CASES_DIR.parent / "transactions" / "cdnow_sample.csv"
 ROLES = ("customer", "date", "amount")
 DATE_ORDERS = {"auto": None, "day": True, "month": False}
-Columns = tuple[str, str, str]  # customer, date, amount
+Columns = tuple[str | None, str | None, str | None]  # customer, date, amount (None: not chosen)
 
 
 @dataclass
@@ -84,7 +84,8 @@ def _pickers(
         col.selectbox(
             t(f"real.col_{role}", lang),
             header,
-            index=header.index(guess[role]) if guess[role] in header else 0,
+            index=header.index(guess[role]) if guess[role] in header else None,
+            placeholder=t("real.col_choose", lang),  # nothing guessed: the user says which
             key=f"real_col_{role}_{digest}",
         )
         for col, role in zip(cols, ROLES, strict=False)
@@ -114,7 +115,7 @@ def chosen_log(lang: Lang) -> Log | None:
         drop = st.checkbox(t("real.drop_duplicates", lang), key="real_drop")
         tx = read_transactions_cached(raw, columns, drop, day_first, source)
         if (tx.last_date - tx.first_date).days < 2:  # no room for a calibration period
-            raise InputError([Issue(columns[1], "tx_one_day")], source)
+            raise InputError([Issue(tx.columns["date"], "tx_one_day")], source)
     except InputError as exc:
         exc.source = source
         show_input_error(exc, lang)

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from crmsim.reading import loads_json
+
 MAX_TOKEN_CHARS = 4000  # a link longer than this is not a link anyone shares
 MAX_TOKEN_BYTES = 64 * 1024  # what a token may inflate to
 
@@ -156,6 +158,6 @@ def decode_token(token: str) -> object | None:
         raw = inflater.decompress(packed, MAX_TOKEN_BYTES)
         if inflater.unconsumed_tail or not inflater.eof:
             return None
-        return json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):
+        return loads_json(raw.decode("utf-8"))  # depth, number length, duplicates refused
+    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):  # InputError too
         return None
