@@ -17,7 +17,7 @@ from crmsim.model.month import FAST, HAZARD_TERMS, RESOLVED, SILENT, UNRESOLVED
 from crmsim.model.state import N_STAGES, STAGE_NAMES
 from crmsim.money import axis_title, axis_unit, currency_name, currency_sign, money
 
-MAX_POINTS = 20_000
+MAX_POINTS = 3_000  # a scatter draws at most this many (software WebGL: ~1.4 s for 10,000)
 PALETTE = [  # Plotly's default qualitative colours
     "#636efa",
     "#EF553B",
@@ -42,6 +42,8 @@ def _layout(fig: go.Figure, title: str, x: str = "", y: str = "", **kw) -> go.Fi
         font={"family": FONT},
         margin={"l": 50, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.18},
+        # the chart's toolbar down the right edge, not over the title (on a phone it covered it)
+        modebar={"orientation": "v"},
         **kw,
     )
     return fig
@@ -564,6 +566,25 @@ def churn_reason_words(terms: np.ndarray, average: np.ndarray, lang: Lang, top: 
     return base + t("chart.reasons_words", lang, parts=joined)
 
 
+def stratified_sample(labels: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """At most ``k`` row numbers, sorted, drawn within each segment in proportion to its size
+    (every segment keeps at least one point, so a small one never vanishes), seeded."""
+    labels = np.asarray(labels)
+    n = len(labels)
+    if n <= k:
+        return np.arange(n)
+    gen = np.random.default_rng(seed)
+    groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
+    quota = np.array([len(g) for g in groups], float) * k / n
+    take = np.maximum(np.floor(quota).astype(int), 1)
+    for j in np.argsort(-(quota - np.floor(quota)))[: max(k - int(take.sum()), 0)]:
+        take[j] += 1  # the largest remainders get the points left over
+    picked = [
+        gen.choice(g, min(m, len(g)), replace=False) for g, m in zip(groups, take, strict=True)
+    ]
+    return np.sort(np.concatenate(picked))
+
+
 def scatter_customers(
     frame: pd.DataFrame,
     x: str,
@@ -574,16 +595,14 @@ def scatter_customers(
     seed: int = 0,
     axes: Sequence[str] = (),
 ) -> go.Figure:
-    """Customers as points coloured by segment; at most ``MAX_POINTS`` drawn (a seeded
-    sample), each point carrying its row index for selection.
+    """Customers as points coloured by segment; at most ``MAX_POINTS`` drawn (a sample
+    stratified by segment), each point carrying its row index for selection.
 
     With ``axes``, two menus over the chart switch the horizontal and vertical axis among
     those columns in the browser: the chart stays the same chart, so a new axis needs no
     rerun and no new WebGL context (~1.5 s in software rendering), and a selection keeps
     the axes it was drawn on."""
-    idx = np.arange(len(frame))
-    if len(idx) > MAX_POINTS:
-        idx = np.sort(np.random.default_rng(seed).choice(idx, MAX_POINTS, replace=False))
+    idx = stratified_sample(np.asarray(labels), MAX_POINTS, seed)
     lab = np.asarray(labels)[idx]
     colors = np.array(PALETTE * (len(names) // len(PALETTE) + 1))[: len(names)]
     # One WebGL trace for every point (each trace costs the browser a draw of its own: five
@@ -630,12 +649,14 @@ def scatter_customers(
             values = frame[col].to_numpy()[idx]
             columns[col] = values.round(2) if values.dtype.kind == "f" else values  # as hovered
         fig.update_layout(
-            updatemenus=[
-                _axis_menu(columns, "x", x, 0.0, lang),
-                _axis_menu(columns, "y", y, 0.5, lang),
+            updatemenus=[  # one above the other, so they never overlap on a phone
+                _axis_menu(columns, "x", x, 1.19, lang),
+                _axis_menu(columns, "y", y, 1.0, lang),
             ],
-            margin={"t": 95},
+            margin={"t": 150, "b": 70},
+            height=520,
             title={"y": 0.98, "yanchor": "top"},
+            legend={"orientation": "h", "y": -0.3},  # below the axis title on a phone too
         )
     return fig
 
@@ -657,8 +678,8 @@ def _axis_menu(columns: dict[str, np.ndarray], axis: str, now: str, at: float, l
         "active": list(columns).index(now),
         "direction": "down",
         "showactive": True,
-        "x": at,
-        "y": 1.0,
+        "x": 0.0,
+        "y": at,
         "xanchor": "left",
         "yanchor": "bottom",
         "pad": {"t": 4, "b": 4},

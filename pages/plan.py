@@ -31,6 +31,7 @@ if right.button(t("plan_page.load_preset", lang), key="plan_load"):
     plan_state.set_plan(plan_state.preset_for(preset, case, seg, pop.n))
 
 plan = plan_state.current_plan(case, seg, pop.n)
+plan_grid.scroll_hint(lang)
 edited = st.data_editor(
     plan_grid.plan_grid(plan, seg, lang),
     key=f"plan_grid_{plan_state.plan_version()}",

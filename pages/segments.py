@@ -1,6 +1,5 @@
 """Segments: choose a method and its parameters, read the profiles, look at the customers."""
 
-import numpy as np
 import streamlit as st
 
 from crmsim import charts
@@ -8,6 +7,7 @@ from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.plans import SEGMENT_METHODS
 from crmsim.segmentation import rfm_scores, segment_for_case
+from crmsim.ui import customers as customer_table
 from crmsim.ui import navigation, plan_state, problems, segments, state
 
 lang = navigation.bootstrap("segments")
@@ -56,15 +56,22 @@ def customer_scatter() -> None:
         on_select="rerun",
         selection_mode=("box", "lasso"),
     )
-    rows = [
-        p["customdata"] for p in (picked.selection.points if picked else []) if "customdata" in p
-    ]
-    if rows:
-        st.markdown(t("seg_page.selected", lang, n=len(rows)))
-        shown = customers.iloc[np.asarray(rows, dtype=int)][
-            ["customer_id", "name", "city", *numeric]
-        ]
-        st.dataframe(shown.rename(columns=lambda c: t(f"col.{c}", lang)), hide_index=True)
+    if len(customers) > charts.MAX_POINTS:
+        st.caption(
+            t(
+                "seg_page.showing",
+                lang,
+                shown=f"{min(len(customers), charts.MAX_POINTS):,}",
+                total=f"{len(customers):,}",
+            )
+        )
+    rows = segments.selected_rows(
+        customers, picked.selection if picked else None, numeric, charts.MAX_POINTS
+    )
+    if rows.size:
+        st.markdown(t("seg_page.selected", lang, n=f"{rows.size:,}"))
+        shown = customers.iloc[rows[:1000]][["customer_id", "name", "city", *numeric]]
+        st.dataframe(customer_table.translated_customers(shown, lang), hide_index=True)
     else:
         st.caption(t("seg_page.select_hint", lang))
 

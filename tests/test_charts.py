@@ -86,18 +86,22 @@ def test_sankey_counts_only_moves(run):
     assert sum(fig.data[0].link.value) == moves
 
 
-def test_scatter_draws_at_most_the_cap(pop_mid):
+def test_scatter_draws_at_most_the_cap_stratified_by_segment(pop_mid):
     seg = segment(pop_mid.customers, "pyramid")
     fig = charts.scatter_customers(
         pop_mid.customers, "recency", "monetary", seg.labels, seg.names, "en"
     )
     points = [tr for tr in fig.data if tr.customdata is not None]
-    assert len(points) == 1 and len(points[0].x) == pop_mid.n  # one WebGL trace: everyone
+    assert len(points) == 1 and len(points[0].x) == charts.MAX_POINTS == 3000  # one WebGL trace
+    rows = np.asarray(points[0].customdata)
+    assert len(set(rows)) == len(rows) and rows.max() < pop_mid.n
+    # each segment keeps its share of the points: 10 / 30 / 60%
+    drawn = np.bincount(seg.labels[rows], minlength=3) / len(rows)
+    assert drawn == pytest.approx([0.1, 0.3, 0.6], abs=0.001)
     legend = [tr.name for tr in fig.data if tr.customdata is None]
     assert legend == ["Key accounts", "Ordinary customers", "Small customers"]
     # each point wears its segment's colour, the one its legend entry shows
     colour_of = {tr.name: tr.marker.color for tr in fig.data if tr.customdata is None}
-    rows = np.asarray(points[0].customdata)
     np.testing.assert_array_equal(np.asarray(points[0].marker.color), seg.labels[rows])
     scale = points[0].marker.colorscale  # segment s sits on the step of its legend colour
     k = len(seg.names)
@@ -105,17 +109,13 @@ def test_scatter_draws_at_most_the_cap(pop_mid):
         (lo, c_lo), (hi, c_hi) = scale[2 * s], scale[2 * s + 1]
         assert (lo, hi) == pytest.approx((s / k, (s + 1) / k))
         assert c_lo == c_hi == colour_of[name]
-    charts_cap = charts.MAX_POINTS
-    try:
-        charts.MAX_POINTS = 1000
-        fig = charts.scatter_customers(
-            pop_mid.customers, "recency", "monetary", seg.labels, seg.names, "en"
-        )
-        picked = np.asarray(fig.data[0].customdata)
-        assert len(fig.data[0].x) == 1000
-        assert len(set(picked)) == 1000 and picked.max() < pop_mid.n
-    finally:
-        charts.MAX_POINTS = charts_cap
+
+
+def test_a_small_segment_keeps_its_points():
+    labels = np.r_[np.zeros(9990, int), np.ones(10, int)]
+    picked = charts.stratified_sample(labels, 300, seed=1)
+    assert len(picked) == 300 and (labels[picked] == 1).sum() >= 1
+    assert charts.stratified_sample(labels[:200], 300).tolist() == list(range(200))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -70,9 +72,21 @@ def lever_reference(case_obj: Case, lang: Lang) -> None:
         )
 
 
+def scroll_hint(lang: Lang) -> None:
+    """On a narrow screen (a phone), say that the table scrolls sideways to more levers."""
+    st.html(
+        "<style>.crm-scroll-hint{display:none;color:#555;font-size:0.85rem}"
+        "@media (max-width: 720px){.crm-scroll-hint{display:block}}</style>"
+        f"<div class='crm-scroll-hint'>{html.escape(t('plan_page.scroll_hint', lang))}</div>"
+    )
+
+
 def plan_grid_config(case_obj: Case, lang: Lang) -> dict:
     """Column rules (money ≥ 0, whole managers, rates 0–90 %) and each lever's help."""
-    cfg = {}
+    cfg = {  # the segment stays in view while a narrow screen scrolls the levers sideways
+        t("plan_page.segment", lang): st.column_config.TextColumn(pinned=True),
+        t("plan_page.customers", lang): st.column_config.NumberColumn(width="small"),
+    }
     for lever in LEVERS:
         label = t(f"lever.{lever}", lang)
         help_text = lever_help(lever, case_obj, lang)
@@ -84,14 +98,21 @@ def plan_grid_config(case_obj: Case, lang: Lang) -> dict:
                 step=0.5,
                 format="%.1f",
                 help=help_text,
+                width="small",
             )
         elif lever == "kam":
             cfg[label] = st.column_config.NumberColumn(
-                label, min_value=0, max_value=1000, step=1, format="%d", help=help_text
+                label,
+                min_value=0,
+                max_value=1000,
+                step=1,
+                format="%d",
+                help=help_text,
+                width="small",
             )
         else:
             cfg[label] = st.column_config.NumberColumn(
-                label, min_value=0.0, step=100.0, format="%.0f", help=help_text
+                label, min_value=0.0, step=100.0, format="%.0f", help=help_text, width="small"
             )
     return cfg
 

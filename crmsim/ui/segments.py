@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from crmsim.cases import Case
@@ -106,3 +108,57 @@ def status_quo_segmentation(case_obj: Case, pop: Population) -> Segmentation:
     """The case's own segmentation (the one its status quo, presets and classroom plans use)."""
     sq = case_obj.status_quo.segmentation
     return segment_for_case(pop.customers, sq.method, sq.params, case_obj, pop.seed)
+
+
+# -- a selection on the scatter, over every customer --------------------------------------------
+def _axes_of(frame: pd.DataFrame, points: list[dict], axes: list[str]) -> tuple[str, str] | None:
+    """Which two columns the scatter showed when the points were picked (the browser switches
+    its axes alone): the columns whose values at the picked rows are the points' x and y."""
+    rows = np.asarray([p["customdata"] for p in points if "customdata" in p], dtype=int)
+    if not rows.size:
+        return None
+    xs = np.asarray([p.get("x") for p in points if "customdata" in p], dtype=float)
+    ys = np.asarray([p.get("y") for p in points if "customdata" in p], dtype=float)
+
+    def match(values: np.ndarray) -> str | None:
+        for col in axes:
+            shown = frame[col].to_numpy(float)[rows]
+            if np.allclose(shown, values, rtol=1e-6, atol=0.011, equal_nan=True):  # ± rounding
+                return col
+        return None
+
+    x, y = match(xs), match(ys)
+    return (x, y) if x and y else None
+
+
+def _inside(x: np.ndarray, y: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Points (x, y) inside the polygon (px, py) (even–odd rule)."""
+    inside = np.zeros(len(x), bool)
+    j = len(px) - 1
+    for i in range(len(px)):
+        crosses = (py[i] > y) != (py[j] > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = (px[j] - px[i]) * (y - py[i]) / (py[j] - py[i]) + px[i]
+        inside ^= crosses & (x < at)
+        j = i
+    return inside
+
+
+def selected_rows(frame: pd.DataFrame, selection, axes: list[str], drawn: int) -> np.ndarray:
+    """Every customer inside the box or lasso drawn on the scatter, not only the sampled points
+    it showed: the region is applied to all rows on the columns the chart was showing. (When
+    all rows were drawn, or the columns cannot be told, the picked points themselves.)"""
+    points = list(selection.get("points", []) if selection else [])
+    picked = np.asarray([p["customdata"] for p in points if "customdata" in p], dtype=int)
+    shown = _axes_of(frame, points, axes) if drawn < len(frame) else None
+    if shown is None:
+        return np.unique(picked)
+    x, y = (frame[c].to_numpy(float) for c in shown)
+    hit = np.zeros(len(frame), bool)
+    for box in selection.get("box", []) or []:
+        (x0, x1), (y0, y1) = sorted(box["x"][:2]), sorted(box["y"][:2])
+        hit |= (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    for lasso in selection.get("lasso", []) or []:
+        hit |= _inside(x, y, np.asarray(lasso["x"], float), np.asarray(lasso["y"], float))
+    hit[picked] = True
+    return np.flatnonzero(hit)

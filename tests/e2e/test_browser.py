@@ -249,3 +249,111 @@ def test_a_reload_mid_workflow_returns_to_the_same_screen(server):
         page.screenshot(path=str(ARTIFACTS / "reload_segments_zh.png"), full_page=True)
         assert page.locator("[data-testid='stException']").count() == 0
         browser.close()
+
+
+ZH_PAGES = (
+    "",
+    "customers",
+    "segments",
+    "plan",
+    "simulate",
+    "compare",
+    "real_data",
+    "learn",
+    "glossary",
+    "classroom",
+)
+# Latin words a Chinese page may show: the course's own abbreviations, file kinds and units,
+# model names, the sample data set's name, and the name of the other language.
+LATIN_ALLOWED = {
+    *("RFM", "ABC", "CLV", "BG/NBD", "Gamma-Gamma", "MAN", "CDNOW", "SaaS", "IT", "PBKDF2"),
+    *("CSV", "TXT", "TOML", "JSON", "Excel", "PNG", "UTF-8", "GBK", "GB18030", "KB", "MB"),
+    *("English", "Plotly.js"),
+}
+TEXTS = r"""() => {
+  const out = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const n = walker.currentNode, el = n.parentElement;
+    if (!el || el.closest("script,style,[data-testid='stIconMaterial'],.material-symbols-rounded"))
+      continue;
+    const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+    if (cs.visibility === "hidden" || cs.display === "none" || (!r.width && !r.height)) continue;
+    if (n.textContent.trim()) out.push(n.textContent.trim());
+  }
+  document.querySelectorAll("[placeholder],[title],[aria-label],[data-title]").forEach(e => {
+    for (const a of ["placeholder", "title", "aria-label", "data-title"]) {
+      const v = e.getAttribute(a); if (v && v.trim()) out.push(v.trim());
+    }
+  });
+  return out;
+}"""
+
+
+def _latin_only(texts: list[str], page: str) -> list[str]:
+    import re
+
+    bad = []
+    for text in texts:
+        if re.search(r"[\u4e00-\u9fff]", text):
+            continue
+        if page == "glossary" and text.startswith("· "):  # the English name beside each term
+            continue
+        words = re.findall(r"[A-Za-z][A-Za-z0-9/.\-]*", text)
+        if any(w not in LATIN_ALLOWED and len(w) > 1 for w in words):  # one letter: a symbol
+            bad.append(text)
+    return bad
+
+
+def test_a_chinese_page_shows_no_english(server):
+    """Every page in Chinese, Streamlit's and Plotly's own texts included (text, placeholders,
+    tooltips), after a simulation and a comparison have drawn their charts."""
+    from playwright.sync_api import sync_playwright
+
+    url, chromium = server
+    found = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1300, "height": 1400})
+        for path in ZH_PAGES:
+            _open(page, f"{url}/{path}?lang=zh")
+            if path in ("simulate", "compare"):
+                _click_and_wait(page, "开始模拟" if path == "simulate" else "开始比较")
+            page.wait_for_timeout(1500)
+            bad = _latin_only(page.evaluate(TEXTS), path)
+            if bad:
+                found[path or "home"] = bad
+        browser.close()
+    assert not found, found
+
+
+def test_every_page_at_phone_width(server):
+    """At 390 px no page is wider than the screen, the plan grid says it scrolls, and the
+    scatter's axis menus do not overlap; screenshots in both languages go to artifacts/."""
+    from playwright.sync_api import sync_playwright
+
+    url, chromium = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 2400}, is_mobile=True)
+        for lang in ("zh", "en"):
+            for path in ZH_PAGES:
+                _open(page, f"{url}/{path}?lang={lang}")
+                if path == "simulate":
+                    _click_and_wait(page, "开始模拟" if lang == "zh" else "Run the simulation")
+                page.wait_for_timeout(1500)
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= 392, (path, lang, wide)
+                assert page.locator("[data-testid='stException']").count() == 0, path
+                if path == "plan":
+                    assert page.locator(".crm-scroll-hint").is_visible()
+                if path == "segments":
+                    page.wait_for_selector(".updatemenu-header", timeout=60_000)
+                    a, b = (h.bounding_box() for h in page.locator(".updatemenu-header").all()[:2])
+                    apart = a["y"] + a["height"] <= b["y"] + 1 or b["y"] + b["height"] <= a["y"] + 1
+                    assert apart or a["x"] + a["width"] <= b["x"], (a, b)
+                page.screenshot(
+                    path=str(ARTIFACTS / f"phone_{path or 'home'}_{lang}.png"), full_page=True
+                )
+        browser.close()
