@@ -385,7 +385,7 @@ def _clv(case: Case, pop: Population, seed: int, better: float = 0.5) -> dict:
 
 
 # -- 9 prospecting channels and MAN --------------------------------------------------------
-def _prospecting(case: Case, pop: Population, seed: int, money: float = 2000) -> dict:
+def _prospecting(case: Case, pop: Population, seed: int, money: float = 6000) -> dict:
     sq = case.status_quo
     money = float(money)
     out = {}
@@ -531,7 +531,7 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson(
         "prospecting",
         "telecom",
-        4000,
+        10000,
         24,
         ("acquisition", "man", "referral", "telephone"),
         (Question(3, 0), Question(3, 2), Question(3, 1)),
@@ -540,7 +540,7 @@ LESSONS: tuple[Lesson, ...] = (
             f["referral_kept_share"] > f["telephone_kept_share"]
             and f["referral_cost_per_kept"] < f["telephone_cost_per_kept"]
         ),
-        knob=Knob("money", 500, 8000, 500, 2000),
+        knob=Knob("money", 1000, 20000, 1000, 6000),
     ),
 )
 BY_KEY = {lesson.key: lesson for lesson in LESSONS}

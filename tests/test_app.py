@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from crmsim.cases import load_case
 from crmsim.i18n import t
+from crmsim.money import currency_name
 from crmsim.plans import budget_use, segment_spend
 from crmsim.population import generate
 from crmsim.segmentation import segment_for_case
@@ -195,7 +196,9 @@ def test_plan_page_starts_valid_and_flags_overspending(lang):
     assert at.metric[0].delta == t(
         "problem.within_budget", lang, left=formatting.money(case.budget - used, lang)
     )
-    per_customer = at.dataframe[-1].value.iloc[:, 1].tolist()
+    label = t("plan_page.per_customer", lang, currency=currency_name(case.currency, lang))
+    table = next(d.value for d in at.dataframe if label in d.value.columns)
+    per_customer = table[label].tolist()
     sq = case.status_quo.allocations
     sizes = {"key": 1000, "ordinary": 3000, "small": 6000}  # the 10/30/60 pyramid of 10,000
     expected = [(lv.care + lv.recovery + lv.cross_sell) / sizes[s] for s, lv in sq.items()]
@@ -581,3 +584,30 @@ def test_a_bad_customers_file_is_explained_again_in_the_new_language():
     at.radio(key="lang_radio").set_value("en").run()
     assert not at.exception
     assert "this column is missing" in at.error[0].value
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_plan_page_lever_help_and_sweet_spots_come_from_the_model(lang):
+    """Each lever's help and the per-cell table are computed from the case's model: change a
+    coefficient or a cost and the page says something else."""
+    from crmsim.model.levers import cell_dose, lever_guide
+    from crmsim.money import with_currency
+    from crmsim.ui.plan_grid import _per_unit
+
+    at = _page("plan", lang)
+    assert not at.exception
+    case = load_case("telecom")
+    guide = lever_guide(case)
+    sweet = with_currency(_per_unit(guide["care"].sweet_spot, lang), case.currency, lang)
+    ref = next(e for e in at.expander if e.label == t("lever_help.reference", lang))
+    body = " ".join(m.value for m in ref.markdown)
+    assert sweet in body and t("lever_help.what_recovery", lang) in body
+    care = t("lever.care", lang)
+    cells = next(
+        d.value
+        for d in at.dataframe
+        if care in d.value.columns and isinstance(d.value[care].iloc[0], str)
+    )
+    key_care = cells[t("lever.care", lang)].iloc[0]
+    expected = cell_dose(case, "care", case.status_quo.allocations["key"].care, 1000, 1, 0)
+    assert t(f"dose.{expected.state}", lang, dose="").split("·")[-1].strip() in key_care

@@ -66,9 +66,9 @@ def segment_doses(
     active customers per segment.
 
     Key-account managers: m managers look after a = ``kam_accounts`` accounts each, so they
-    cover the segment's top min(n, m·a) accounts, and each covered account's dose is
-    u = m·a / n — understaffed, the managers are spread thin (u < 1) and the Hill curve keeps
-    the response small; the whole segment covered at u = 1 gets half the full response.
+    cover the segment's top min(n, m·a) accounts, each at dose u = m·a / covered: 1 when the
+    team is fully stretched (the Hill curve gives half the full response), more when it has
+    time to spare (deeper attention: 80% at u = 2). Too few managers reach too few accounts.
     """
     care, cross, kam_ = [], [], []
     fatigue, capacity = [], []
@@ -83,8 +83,9 @@ def segment_doses(
             * (over_serving(u_care, mp.fatigue_dose) + over_serving(u_x, mp.fatigue_dose))
         )
         served = lev[KAM] * costs.kam_accounts * kam_capacity  # accounts the managers look after
+        covered = min(n, served)
         capacity.append(served)
-        kam_.append(hill(served / per) if served > 0 else 0.0)
+        kam_.append(hill(served / covered) if covered > 0 else 0.0)
     rw = levers[:, REWARDS]
     return SegmentDoses(
         care=np.array(care, F32),
@@ -180,3 +181,61 @@ def lever_guide(case: Case) -> dict[str, LeverGuide]:
         ),
         "discount": LeverGuide("discount", "rate", 0.0, 0.0, mp.deep_discount),
     }
+
+
+@dataclass(frozen=True)
+class CellDose:
+    """One cell of a plan (a lever in a segment) against its sweet spot."""
+
+    dose: float  # in the guide's unit: per customer-month, per complaint, u for managers, rate
+    sweet_spot: float
+    state: str  # "none", "room" (more still helps a lot), "sweet", "past", "over", "fades"
+    forecast: float = 0.0  # rewards and discounts: forecast monthly cost on the book
+    covered: float = 0.0  # managers: accounts covered
+
+
+def cell_dose(
+    case: Case, lever: str, value: float, customers: float, complaints: float, spend: float
+) -> CellDose:
+    """Where a lever's setting in a segment sits against the model's sweet spot.
+
+    ``customers`` and ``complaints`` (a month, from the book's history) and ``spend`` (the
+    segment's forecast list-price spend) are at the case's reference size, like plan money.
+    """
+    guide = lever_guide(case)[lever]
+    if value <= 0:
+        return CellDose(0.0, guide.sweet_spot, "none")
+    if lever in ("care", "cross_sell"):
+        dose = value / max(customers, 1.0)
+        over = guide.over_serving
+    elif lever == "recovery":
+        dose = value / max(complaints, 1.0)
+        over = None
+    elif lever == "kam":
+        served = value * case.costs.kam_accounts
+        covered = min(customers, served)
+        u = served / covered if covered > 0 else 0.0
+        state = "sweet" if u >= KAM_SWEET_DOSE else "room"
+        return CellDose(u, KAM_SWEET_DOSE, state, covered=covered)
+    elif lever == "rewards":
+        cost = rate_cost_forecast(_one(lever, value), {"s": spend})["s"]["rewards"]
+        return CellDose(value, guide.sweet_spot, _state(value, guide.sweet_spot, None), cost)
+    else:  # discount: its gain fades as the reference price adapts; deep ones hurt
+        cost = rate_cost_forecast(_one(lever, value), {"s": spend})["s"]["discount"]
+        state = "over" if value > case.model.deep_discount else "fades"
+        return CellDose(value, guide.over_serving or 0.0, state, cost)
+    return CellDose(dose, guide.sweet_spot, _state(dose, guide.sweet_spot, over))
+
+
+def _state(dose: float, sweet: float, over: float | None) -> str:
+    if over is not None and dose > over:
+        return "over"
+    if dose < 0.8 * sweet:
+        return "room"
+    return "sweet" if dose <= 1.25 * sweet else "past"
+
+
+def _one(lever: str, value: float) -> Plan:
+    from crmsim.model.plan import Levers
+
+    return Plan(allocations={"s": Levers(**{lever: value})})

@@ -160,8 +160,9 @@ class ReferenceRun:
                 over += 1 - math.exp(-max(u - mp.fatigue_dose, 0.0) / mp.fatigue_dose)
             fat.append(mp.fatigue * over)
             served = lv[KAM] * costs.kam_accounts * mods["kam_capacity"]
-            u_kam = served / n  # spread over the segment's accounts
-            hill.append(u_kam**2 / (1 + u_kam**2) if served > 0 else 0.0)
+            covered_n = min(n_seg[s], served)
+            u_kam = served / covered_n if covered_n > 0 else 0.0
+            hill.append(u_kam**2 / (1 + u_kam**2))
             cap.append(served)
         covered: set[int] = set()
         for s in range(S_):

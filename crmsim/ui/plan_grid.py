@@ -12,6 +12,7 @@ from crmsim.cases import Case
 from crmsim.charts import segment_label
 from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
+from crmsim.model.levers import cell_dose, lever_guide
 from crmsim.money import currency_name, money, with_currency
 from crmsim.plans import (
     LEVERS,
@@ -49,20 +50,38 @@ def plan_grid(plan: Plan, seg: Segmentation, lang: Lang) -> pd.DataFrame:
 
 
 def lever_help(lever: str, case_obj: Case, lang: Lang) -> str:
-    """A lever column's help: its unit and what it costs in this case.
-
-    The place for the model's own facts about the lever (what it does, where more stops
-    helping): the model's lever reference extends this text and ``lever_reference``."""
+    """A lever column's help: what it does, its unit and cost in this case, and where more
+    stops helping — the sweet spot computed from the case's model (``levers.lever_guide``)."""
+    g = lever_guide(case_obj)[lever]
+    cur = case_obj.currency
     if lever == "kam":
-        salary = with_currency(money(case_obj.costs.kam_salary, lang), case_obj.currency, lang)
-        return t("lever_help.kam", lang, salary=salary)
-    if lever in RATE_COLUMNS:
-        return t(f"lever_help.{lever}", lang)
-    return t("lever_help.money", lang, currency=currency_name(case_obj.currency, lang))
+        salary = with_currency(money(case_obj.costs.kam_salary, lang), cur, lang)
+        unit = t("lever_help.kam", lang, salary=salary)
+        sweet = t(
+            "lever_help.sweet_kam",
+            lang,
+            accounts=case_obj.costs.kam_accounts,
+            per=f"{g.sweet_spot:.0f}",
+        )
+    elif lever in RATE_COLUMNS:
+        unit = t(f"lever_help.{lever}", lang)
+        rate = g.sweet_spot if lever == "rewards" else g.over_serving or 0.0
+        sweet = t(f"lever_help.sweet_{lever}", lang, rate=f"{rate:.0%}")
+    else:
+        unit = t("lever_help.money", lang, currency=currency_name(cur, lang))
+        over = with_currency(_per_unit(g.over_serving or 0.0, lang), cur, lang)
+        key = "sweet_recovery" if lever == "recovery" else "sweet_money"
+        sweet = t(
+            f"lever_help.{key}",
+            lang,
+            sweet=with_currency(_per_unit(g.sweet_spot, lang), cur, lang),
+            over=over,
+        )
+    return f"{t(f'lever_help.what_{lever}', lang)} {unit}. {sweet}"
 
 
 def lever_reference(case_obj: Case, lang: Lang) -> None:
-    """The levers of this case, one line each (the model's lever reference goes here too)."""
+    """The levers of this case, one line each: what it does, unit and cost, sweet spot."""
     with st.expander(t("lever_help.reference", lang)):
         st.markdown(
             "\n".join(
@@ -79,6 +98,49 @@ def scroll_hint(lang: Lang) -> None:
         "@media (max-width: 720px){.crm-scroll-hint{display:block}}</style>"
         f"<div class='crm-scroll-hint'>{html.escape(t('plan_page.scroll_hint', lang))}</div>"
     )
+
+
+def dose_table(
+    plan: Plan, seg: Segmentation, case_obj: Case, pop, spend: dict[str, float], lang: Lang
+) -> pd.DataFrame:
+    """Where each setting sits against the model's sweet spot, cell by cell: money per customer
+    (care, marketing) or per complaint (complaint handling, from the book's complaints), the
+    accounts the managers cover, and the forecast monthly cost of rewards and discounts."""
+    scale = case_obj.population.customers / max(pop.n, 1)
+    counts = np.bincount(seg.labels, minlength=len(seg.names)) * scale
+    complaints = pop.customers["complaints_12m"].to_numpy(float)
+    per_month = np.bincount(seg.labels, complaints, minlength=len(seg.names)) * scale / 12
+    cur = case_obj.currency
+    rows = []
+    for i, name in enumerate(seg.names):
+        lv = plan.allocations.get(name, Levers())
+        row = {t("plan_page.segment", lang): segment_label(name, lang)}
+        for lever in LEVERS:
+            cell = cell_dose(
+                case_obj, lever, getattr(lv, lever), counts[i], per_month[i], spend.get(name, 0)
+            )
+            row[t(f"lever.{lever}", lang)] = _dose_text(lever, cell, cur, lang)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _dose_text(lever: str, cell, currency: str, lang: Lang) -> str:
+    if cell.state == "none":
+        return "—"
+    if lever == "kam":
+        return t("dose.kam", lang, covered=f"{cell.covered:,.0f}", u=f"{cell.dose:.1f}")
+    if lever in RATE_COLUMNS:
+        cost = with_currency(money(cell.forecast, lang), currency, lang)
+        return t(f"dose.{cell.state}_rate", lang, rate=f"{cell.dose:.1%}", cost=cost)
+    dose = with_currency(_per_unit(cell.dose, lang), currency, lang)
+    return t(f"dose.{cell.state}", lang, dose=dose)
+
+
+def _per_unit(value: float, lang: Lang) -> str:
+    """Money per customer or per complaint: small amounts keep their decimals (0.50, 6.9)."""
+    if value < 10:
+        return f"{value:.2f}"
+    return f"{value:.1f}" if value < 100 else money(value, lang)
 
 
 def plan_grid_config(case_obj: Case, lang: Lang) -> dict:
