@@ -24,20 +24,13 @@ from crmsim.reading import (
     read_table,
     rows_text,
 )
+from crmsim.segmentation import NUMBER_COLUMNS
 
 MAX_BYTES = CUSTOMERS.max_bytes
 MAX_ROWS = CUSTOMERS.max_rows
 MAX_COLUMNS = CUSTOMERS.max_columns
 REQUIRED = ("customer_id", "monetary")
-NUMERIC = (
-    "tenure_months",
-    "recency",
-    "frequency",
-    "monetary",
-    "revenue_12m",
-    "complaints_12m",
-    "survey_score",
-)
+NUMERIC = NUMBER_COLUMNS  # the observable numbers, as segmentation knows them
 TEXT = ("customer_id", "name", "city", "region", "channel", "age_band", "industry", "stage")
 KNOWN = TEXT + NUMERIC
 RANGES = {"survey_score": (0, 10)}

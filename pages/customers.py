@@ -17,12 +17,13 @@ st.title(t("cust.title", lang))
 chosen = state.setup()
 case = case_store.case(chosen["case_id"])
 
-upload = st.file_uploader(
+upload = uploads.file_upload(
+    st,
     t("cust.upload", lang),
-    type=["csv", "txt"],
-    key="cust_upload",
-    help=t("cust.upload_help", lang, **uploads.limit_params(CUSTOMERS)),
-    max_upload_size=CUSTOMERS.widget_mb,  # above our cap: our message is the one seen
+    ["csv", "txt"],
+    "cust_upload",
+    CUSTOMERS,
+    t("cust.upload_help", lang, **uploads.limit_params(CUSTOMERS)),
 )
 if upload is not None and st.session_state.get("cust_file") != upload.file_id:
     st.session_state["cust_file"] = upload.file_id

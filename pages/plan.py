@@ -68,12 +68,13 @@ d2.download_button(
     key="plan_dl_json",
     on_click="ignore",
 )
-upload = up.file_uploader(
+upload = uploads.file_upload(
+    up,
     t("plan_page.upload", lang),
-    type=["toml", "json"],
-    key="plan_upload",
-    help=t("plan_page.upload_help", lang, **uploads.limit_params(PLAN)),
-    max_upload_size=PLAN.widget_mb,  # above our cap: our message is the one seen
+    ["toml", "json"],
+    "plan_upload",
+    PLAN,
+    t("plan_page.upload_help", lang, **uploads.limit_params(PLAN)),
 )
 problem = plan_grid.plan_upload(upload, seg, case, pop, lang)
 with status:

@@ -18,7 +18,7 @@ from crmsim.errors import InputError, Issue
 from crmsim.i18n import Lang, t
 from crmsim.reading import TRANSACTIONS
 from crmsim.transactions import Transactions, guess_columns
-from crmsim.ui.uploads import limit_params, show_input_error
+from crmsim.ui.uploads import file_upload, limit_params, show_input_error
 
 EXAMPLE_TRANSACTIONS = CASES_DIR.parent / "transactions" / "cdnow_sample.csv"
 ROLES = ("customer", "date", "amount")
@@ -52,12 +52,13 @@ def transactions_file(lang: Lang) -> tuple[bytes, str, bool] | None:
     )
     if source == "example":
         return EXAMPLE_TRANSACTIONS.read_bytes(), "cdnow_sample.csv", True
-    upload = st.file_uploader(
+    upload = file_upload(
+        st,
         t("real.upload", lang),
-        type=["csv", "txt"],
-        key="real_upload",
-        help=t("real.upload_help", lang, **limit_params(TRANSACTIONS)),
-        max_upload_size=TRANSACTIONS.widget_mb,  # above our cap: our message is the one seen
+        ["csv", "txt"],
+        "real_upload",
+        TRANSACTIONS,
+        t("real.upload_help", lang, **limit_params(TRANSACTIONS)),
     )
     if upload is None:
         return None

@@ -27,6 +27,15 @@ def limit_params(limit: FileLimit) -> dict[str, str]:
     }
 
 
+def file_upload(where, label: str, types: list[str], key: str, limit: FileLimit, help_text=None):
+    """An upload widget for one kind of file (``where``: ``st`` or a column). Streamlit's own
+    cap for it sits above ours, so a file too large meets our message in the user's language
+    (Streamlit's is English and knows nothing of our caps)."""
+    return where.file_uploader(
+        label, type=types, key=key, help=help_text, max_upload_size=limit.widget_mb
+    )
+
+
 def input_error_text(exc: InputError, lang: Lang) -> str:
     """An input problem as page text in the user's language: the file, then one line per
     problem."""
@@ -78,12 +87,7 @@ def case_upload_panel(current: str, lang: Lang) -> None:
             key="case_template_dl",
             on_click="ignore",
         )
-        upload = st.file_uploader(
-            t("home.upload_case", lang),
-            type=["toml"],
-            key="case_upload",
-            max_upload_size=CASE.widget_mb,  # above our cap: our message is the one seen
-        )
+        upload = file_upload(st, t("home.upload_case", lang), ["toml"], "case_upload", CASE)
         outcome = st.session_state.get("case_upload_outcome")
         if upload is not None and (outcome or {}).get("file_id") != upload.file_id:
             try:

@@ -25,9 +25,9 @@ def _write(folder: str, name: str, data: bytes | str) -> None:
 
 def _workbook() -> bytes:
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("xl/workbook.xml", "<workbook/>")
+    with zipfile.ZipFile(buf, "w") as z:  # fixed dates: the same bytes on every run
+        for name, body in (("[Content_Types].xml", "<Types/>"), ("xl/workbook.xml", "<workbook/>")):
+            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), body)
     return buf.getvalue()
 
 
@@ -233,6 +233,11 @@ def _day(i: int) -> tuple[int, int]:
     return 1 + (i // 30) % 8, 1 + (i * 7) % 28
 
 
+def _iso(i: int) -> str:
+    month, day = _day(i)
+    return f"2024-{month:02d}-{day:02d}"
+
+
 def transactions() -> None:
     _write(
         "transactions",
@@ -255,13 +260,13 @@ def transactions() -> None:
         "t04_excel_serials.csv",
         _log(lambda i: str(45292 + (i // 30) * 30 + i % 28)),
     )
-    mac = _log(lambda i: f"2024-{_day(i)[0]:02d}-{_day(i)[1]:02d}").replace("\n", "\r")
+    mac = _log(_iso).replace("\n", "\r")
     _write("transactions", "t05_mac_cr_only.csv", mac)
     _write(
         "transactions",
         "t06_semicolon_yuan.csv",
         _log(
-            lambda i: f"2024-{_day(i)[0]:02d}-{_day(i)[1]:02d}",
+            _iso,
             lambda i: f"¥1,{200 + i % 9}.50",
             sep=";",
             header="customer_id;date;amount",
@@ -270,9 +275,7 @@ def transactions() -> None:
     _write(
         "transactions",
         "t07_quoted_thousands.csv",
-        _log(
-            lambda i: f"2024-{_day(i)[0]:02d}-{_day(i)[1]:02d}", lambda i: f'"1,{121 + i % 5}.47"'
-        ),
+        _log(_iso, lambda i: f'"1,{121 + i % 5}.47"'),
     )
     _write(
         "transactions",
@@ -285,17 +288,17 @@ def transactions() -> None:
         "transactions",
         "t09_ids_with_dot_zero.csv",
         _log(
-            lambda i: f"2024-{_day(i)[0]:02d}-{_day(i)[1]:02d}",
+            _iso,
             id_of=lambda i, k: f"{1000 + k}" + (".0" if i % 2 else ""),
         ),
     )
     tab = _log(
-        lambda i: f"2024-{_day(i)[0]:02d}-{_day(i)[1]:02d}",
+        _iso,
         sep="\t",
         header="客户编号\t交易日期\t金额",
     )
     _write("transactions", "t10_unicode_text_utf16.txt", tab.encode("utf-16"))
-    plain = _log(lambda i: f"2024-{_day(i)[0]:02d}-{_day(i)[1]:02d}")
+    plain = _log(_iso)
     lines = plain.split("\n")
     _write(
         "transactions",
@@ -326,7 +329,7 @@ def transactions() -> None:
     _write(
         "transactions",
         "t26_future_dates.csv",
-        _log(lambda i: f"2099-{_day(i)[0]:02d}-{_day(i)[1]:02d}"),
+        _log(lambda i: "2099" + _iso(i)[4:]),
     )
     _write(
         "transactions",
@@ -338,7 +341,7 @@ def transactions() -> None:
         "transactions",
         "t29_amounts_as_text.csv",
         _log(
-            lambda i: f"2024-{_day(i)[0]:02d}-{_day(i)[1]:02d}",
+            _iso,
             lambda i: "abc" if i % 10 == 0 else "5",
         ),
     )
@@ -346,7 +349,7 @@ def transactions() -> None:
         "transactions",
         "t30_ids_in_scientific_notation.csv",
         _log(
-            lambda i: f"2024-{_day(i)[0]:02d}-{_day(i)[1]:02d}",
+            _iso,
             id_of=lambda i, k: "1.23457E+11" if k == 3 else f"c{k}",
         ),
     )
