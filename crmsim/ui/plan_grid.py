@@ -151,31 +151,18 @@ def plan_grid_config(case_obj: Case, lang: Lang) -> dict:
     }
     for lever in LEVERS:
         label = t(f"lever.{lever}", lang)
-        help_text = lever_help(lever, case_obj, lang)
         if lever in RATE_COLUMNS:
-            cfg[label] = st.column_config.NumberColumn(
-                label + " %",
-                min_value=0.0,
-                max_value=90.0,
-                step=0.5,
-                format="%.1f",
-                help=help_text,
-                width="small",
-            )
+            rule = {"min_value": 0.0, "max_value": 90.0, "step": 0.5, "format": "%.1f"}
         elif lever == "kam":
-            cfg[label] = st.column_config.NumberColumn(
-                label,
-                min_value=0,
-                max_value=1000,
-                step=1,
-                format="%d",
-                help=help_text,
-                width="small",
-            )
+            rule = {"min_value": 0, "max_value": 1000, "step": 1, "format": "%d"}
         else:
-            cfg[label] = st.column_config.NumberColumn(
-                label, min_value=0.0, step=100.0, format="%.0f", help=help_text, width="small"
-            )
+            rule = {"min_value": 0.0, "step": 100.0, "format": "%.0f"}
+        cfg[label] = st.column_config.NumberColumn(
+            label + (" %" if lever in RATE_COLUMNS else ""),
+            help=lever_help(lever, case_obj, lang),
+            width="small",
+            **rule,
+        )
     return cfg
 
 

@@ -18,6 +18,19 @@ from benchmarks._server import CHROMIUM_ARGS, DONE, app_server
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
 pytestmark = pytest.mark.e2e
+# every page of the app, by its address ("" is the home page)
+PAGES = (
+    "",
+    "customers",
+    "segments",
+    "plan",
+    "simulate",
+    "compare",
+    "real_data",
+    "learn",
+    "glossary",
+    "classroom",
+)
 
 
 def _browser_or_skip() -> str:
@@ -127,18 +140,7 @@ def test_every_page_in_a_real_browser(server, lang, run_sim, run_cmp):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1400})
-        for path in (
-            "",
-            "customers",
-            "segments",
-            "plan",
-            "simulate",
-            "compare",
-            "real_data",
-            "learn",
-            "glossary",
-            "classroom",
-        ):
+        for path in PAGES:
             _open(page, f"{url}/{path}?lang={lang}")
             if path == "simulate":
                 _click_and_wait(page, run_sim)
@@ -251,18 +253,6 @@ def test_a_reload_mid_workflow_returns_to_the_same_screen(server):
         browser.close()
 
 
-ZH_PAGES = (
-    "",
-    "customers",
-    "segments",
-    "plan",
-    "simulate",
-    "compare",
-    "real_data",
-    "learn",
-    "glossary",
-    "classroom",
-)
 # Latin words a Chinese page may show: the course's own abbreviations, file kinds and units,
 # model names, the sample data set's name, and the name of the other language.
 LATIN_ALLOWED = {
@@ -315,7 +305,7 @@ def test_a_chinese_page_shows_no_english(server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1400})
-        for path in ZH_PAGES:
+        for path in PAGES:
             _open(page, f"{url}/{path}?lang=zh")
             if path in ("simulate", "compare"):
                 _click_and_wait(page, "开始模拟" if path == "simulate" else "开始比较")
@@ -338,7 +328,7 @@ def test_every_page_at_phone_width(server):
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 2400}, is_mobile=True)
         for lang in ("zh", "en"):
-            for path in ZH_PAGES:
+            for path in PAGES:
                 _open(page, f"{url}/{path}?lang={lang}")
                 if path == "simulate":
                     _click_and_wait(page, "开始模拟" if lang == "zh" else "Run the simulation")
