@@ -1,5 +1,6 @@
 """The Streamlit home page in both languages (AppTest, no browser)."""
 
+import numpy as np
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -163,6 +164,18 @@ def test_segments_page_every_method(lang, method):
     assert profile.iloc[:, 1].sum() == 1500  # every customer in one segment
     assert len(at.get("plotly_chart")) == 3
     assert '"updatemenus"' in at.get("plotly_chart")[2].proto.spec  # axes chosen on the chart
+    import json
+
+    first, heat = (json.loads(c.proto.spec) for c in at.get("plotly_chart")[:2])
+    pyramid_title = t("chart.pyramid_title", lang)
+    assert (first["layout"]["title"]["text"] == pyramid_title) == (
+        method in ("pyramid", "abc", "clv")
+    )
+    import base64
+
+    z = heat["data"][0]["z"]  # the RFM heatmap (a typed array): every recency score is filled
+    grid = np.frombuffer(base64.b64decode(z["bdata"]), z["dtype"]).reshape(5, 5)
+    assert np.isfinite(grid).any(axis=1).all()
     assert at.session_state["segmentation"]["method"] == method
     if lang == "zh":
         assert "客户数" in profile.columns
