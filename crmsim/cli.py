@@ -113,7 +113,20 @@ def _parser() -> argparse.ArgumentParser:
         tx.add_argument("--customer-col", help="customer id column (default: guessed)")
         tx.add_argument("--date-col", help="date column (default: guessed)")
         tx.add_argument("--amount-col", help="amount column (default: guessed)")
+        tx.add_argument("--quantity-col", help="quantity column (amount = quantity × unit price)")
+        tx.add_argument("--price-col", help="unit price column (amount = quantity × unit price)")
+        tx.add_argument("--invoice-col", help="invoice or order number (C… = cancelled)")
+        tx.add_argument("--status-col", help="order status (cancelled, refunded … left out)")
         tx.add_argument("--date-format", help="strftime format, e.g. %%Y%%m%%d (default: guessed)")
+        tx.add_argument(
+            "--date-order",
+            choices=["auto", "day", "month"],
+            default="auto",
+            help="05/04/2024: day first or month first (default: refused when unclear)",
+        )
+        tx.add_argument(
+            "--progress", action="store_true", help="show a progress bar (default: on a terminal)"
+        )
         tx.add_argument("--drop-duplicates", action="store_true", help="leave out repeated rows")
         tx.add_argument("--calibration-end", help="last day of the calibration period")
         tx.add_argument("--observation-end", help="last day of the holdout (default: last date)")
@@ -402,8 +415,17 @@ def cmd_validate(args) -> int:
     return 0 if ok else 1
 
 
+def _bar(args):
+    """A progress bar on stderr when it is a terminal or ``--progress`` asks for one."""
+    from crmsim.progress import TextBar
+
+    if getattr(args, "progress", False) or sys.stderr.isatty():
+        return TextBar(args.lang)
+    return None
+
+
 def _transactions(args, raw: bytes | None = None, name: str = ""):
-    from crmsim.transactions import parse_day, read_transactions
+    from crmsim.transactions import columns_text, parse_day, read_transactions
 
     if raw is None:
         path = Path(args.transactions)
@@ -412,15 +434,28 @@ def _transactions(args, raw: bytes | None = None, name: str = ""):
             raw = path.read_bytes()
         except OSError:
             raise InputError([Issue("", "cannot_read", {"path": name})], name) from None
-    tx = read_transactions(
-        raw,
-        getattr(args, "customer_col", None),
-        getattr(args, "date_col", None),
-        getattr(args, "amount_col", None),
-        getattr(args, "date_format", None),
-        name,
-        drop_duplicates=getattr(args, "drop_duplicates", False),
-    )
+    bar = _bar(args)
+    try:
+        tx = read_transactions(
+            raw,
+            getattr(args, "customer_col", None),
+            getattr(args, "date_col", None),
+            getattr(args, "amount_col", None),
+            getattr(args, "date_format", None),
+            name,
+            drop_duplicates=getattr(args, "drop_duplicates", False),
+            day_first={"day": True, "month": False}.get(getattr(args, "date_order", "auto")),
+            quantity_col=getattr(args, "quantity_col", None),
+            price_col=getattr(args, "price_col", None),
+            invoice_col=getattr(args, "invoice_col", None),
+            status_col=getattr(args, "status_col", None),
+            progress=bar.part(0.0, 0.5) if bar else None,
+        )
+    finally:
+        if bar:
+            bar.close()  # the notes below start on a line of their own
+    args._bar = bar
+    print(columns_text(tx, args.lang), file=sys.stderr)
     for note in tx.notes:
         print(t("cli.note", args.lang, text=note.render(args.lang)), file=sys.stderr)
     ends = (
@@ -480,10 +515,22 @@ def cmd_clv(args) -> int:
         raise InputError(
             [Issue("--months", "months_range", {"low": 1, "high": 120, "value": args.months})]
         )
-    with _about(args.transactions):
-        found = analyse(
-            tx, cal_end, obs_end, args.time_unit, args.months, args.discount, args.margin
-        )
+    bar = getattr(args, "_bar", None)
+    try:
+        with _about(args.transactions):
+            found = analyse(
+                tx,
+                cal_end,
+                obs_end,
+                args.time_unit,
+                args.months,
+                args.discount,
+                args.margin,
+                progress=bar.part(0.5, 1.0) if bar else None,
+            )
+    finally:
+        if bar:
+            bar.close()
     bg, gg = found.bgnbd, found.gamma_gamma
     print(
         t(
@@ -500,17 +547,10 @@ def cmd_clv(args) -> int:
         f"  LL={bg.log_likelihood:,.2f}"
     )
     print(f"  Gamma-Gamma  p={gg.p:.4f}  q={gg.q:.4f}  v={gg.v:.4f}")
-    report = found.report()
-    if "holdout" in report:
-        h = report["holdout"]
-        print(
-            t(
-                "cli.clv_holdout",
-                args.lang,
-                actual=f"{h['actual']:,.0f}",
-                predicted=f"{h['predicted']:,.0f}",
-            )
-        )
+    report = found.report(args.lang)
+    for finding in found.diagnostics:
+        mark = {"warning": "!", "ok": "✓"}.get(finding.level, "·")
+        print(f"  {mark} {finding.render(args.lang)}")
     print(
         t(
             "cli.clv_total",

@@ -9,8 +9,8 @@ from crmsim.customers_io import to_csv_bytes
 from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.segmentation import segment, tiers_by_value
-from crmsim.transactions import UNITS, population_like, segment_frame
-from crmsim.ui import case_store, formatting, navigation, purchase_logs, state, uploads
+from crmsim.transactions import UNITS, columns_text, population_like, segment_frame
+from crmsim.ui import case_store, fit_report, formatting, navigation, purchase_logs, state, uploads
 
 lang = navigation.bootstrap("real_data")
 st.title(t("real.title", lang))
@@ -20,7 +20,8 @@ log = purchase_logs.chosen_log(lang)  # a refused upload leaves the log analysed
 if log is None:
     st.info(t("real.waiting", lang))
     st.stop()
-raw, source, columns, tx = log.raw, log.source, log.columns, log.tx
+source, tx = log.source, log.tx
+st.caption(columns_text(tx, lang))  # the guess (or the choice), editable above
 for note in tx.notes:
     st.info(note.render(lang))
 st.caption(
@@ -37,16 +38,25 @@ st.caption(
 
 st.subheader(t("real.settings", lang))
 span = tx.last_date - tx.first_date
+first_day, last_day = (tx.first_date + pd.Timedelta(days=1)).date(), tx.last_date.date()
 left, mid, right = st.columns(3)
 cal_end = left.date_input(
     t("real.calibration_end", lang),
     value=(tx.first_date + span / 2).date(),
-    min_value=(tx.first_date + pd.Timedelta(days=1)).date(),
-    max_value=tx.last_date.date(),
+    min_value=first_day,
+    max_value=last_day,
     key=f"real_cal_end_{log.digest}",  # each file's own range
     help=t("real.calibration_help", lang),
 )
-unit = mid.radio(
+obs_end = mid.date_input(
+    t("real.log.observation_end", lang),
+    value=last_day,
+    min_value=first_day,
+    max_value=last_day,
+    key=f"real_obs_end_{log.digest}",
+    help=t("real.log.observation_help", lang),
+)
+unit = right.radio(
     t("real.unit", lang),
     list(UNITS),
     index=1,
@@ -54,47 +64,49 @@ unit = mid.radio(
     format_func=lambda u: t(f"unit.{u}", lang),
     key="real_unit",
 )
+left, mid, right = st.columns(3)
+months = left.number_input(t("real.log.months", lang), 1, 120, 12, key="real_months")
+discount = mid.number_input(
+    t("real.log.discount", lang), 0.0, 1.0, 0.10, 0.01, format="%.2f", key="real_discount"
+)
+margin = right.number_input(
+    t("real.log.margin", lang), 0.0, 1.0, 1.0, 0.05, format="%.2f", key="real_margin"
+)
+settings = (pd.Timestamp(cal_end), pd.Timestamp(obs_end), unit, int(months), discount, margin)
 try:
-    found = purchase_logs.analyse_cached(
-        raw, columns, log.drop, log.day_first, pd.Timestamp(cal_end), tx.last_date, unit
-    )
+    found = purchase_logs.analyse_log(log, settings, lang)
 except InputError as exc:
+    exc.source = source
     uploads.show_input_error(exc, lang)
     st.stop()
 bg, gg, summary, values = found.bgnbd, found.gamma_gamma, found.summary, found.values
-right.metric(t("real.fit_time", lang), f"{found.seconds:.2f} s")
-
-a, b, c, d = st.columns(4)
+a, b, c, d, e = st.columns(5)
 a.metric(t("real.customers", lang), f"{len(summary):,}")
 b.metric(t("real.repeat_share", lang), f"{(summary['frequency'] > 0).mean():.0%}")
 c.metric(t("real.mean_alive", lang), f"{values['p_alive'].mean():.0%}")
-d.metric(t("real.total_clv", lang), formatting.money(float(values["clv"].sum()), lang))
+d.metric(
+    t("real.log.total_clv", lang, months=int(months)),
+    formatting.money(float(values["clv"].sum()), lang),
+)
+e.metric(t("real.fit_time", lang), f"{found.seconds:.2f} s")
 
 st.subheader(t("real.models", lang))
 st.dataframe(
-    pd.DataFrame(
-        {
-            t("real.model", lang): ["BG/NBD"] * 4 + ["Gamma-Gamma"] * 3,
-            t("real.parameter", lang): ["r", "α", "a", "b", "p", "q", "v"],
-            t("real.estimate", lang): [bg.r, bg.alpha, bg.a, bg.b, gg.p, gg.q, gg.v],
-            t("real.meaning", lang): [
-                t(f"real.means_{k}", lang) for k in ["r", "alpha", "a", "b", "p", "q", "v"]
-            ],
-        }
-    ),
+    fit_report.parameter_table(found, lang),
     hide_index=True,
     column_config={t("real.estimate", lang): st.column_config.NumberColumn(format="%.4f")},
 )
 st.caption(t("real.loglik", lang, bg=f"{bg.log_likelihood:,.2f}", gg=f"{gg.log_likelihood:,.2f}"))
+fit_report.show_diagnostics(found, lang)
 if found.holdout is not None:
-    report = found.report()["holdout"]
+    actual, predicted = found.holdout_totals
     st.plotly_chart(charts.holdout_check(found.holdout, lang), key="real_holdout")
     st.caption(
         t(
             "real.holdout_total",
             lang,
-            actual=f"{report['actual']:,.0f}",
-            predicted=f"{report['predicted']:,.0f}",
+            actual=f"{actual:,.0f}",
+            predicted=f"{predicted:,.0f}",
             start=f"{found.calibration_end:%Y-%m-%d}",
             end=f"{found.observation_end:%Y-%m-%d}",
         )
@@ -105,7 +117,7 @@ table = summary.join(values).sort_values("clv", ascending=False)
 shown = table[["frequency", "recency", "T", "monetary", "p_alive", "expected_purchases", "clv"]]
 st.dataframe(
     shown.head(1000)
-    .rename(columns=lambda c: t(f"real.colname_{c}", lang))
+    .rename(columns=lambda c: fit_report.column_title(c, int(months), lang))
     .rename_axis(t("col.customer_id", lang)),
     column_config={
         t("real.colname_p_alive", lang): st.column_config.ProgressColumn(

@@ -456,7 +456,8 @@ def test_real_data_page_fits_the_example_and_makes_a_population_to_simulate(lang
     estimates = dict(zip(names, values, strict=True))
     assert estimates["r"] == pytest.approx(0.243, rel=0.01)
     assert estimates["b"] == pytest.approx(2.426, rel=0.01)
-    assert any(t("real.colname_clv", lang) in d.value.columns for d in at.dataframe)
+    clv_title = t("real.log.colname_clv", lang, months=12)
+    assert any(clv_title in d.value.columns for d in at.dataframe)
     at.button(key="real_like").click().run()
     assert not at.exception and at.success
     at.switch_page("pages/simulate.py").run()
@@ -624,3 +625,32 @@ def test_plan_page_lever_help_and_sweet_spots_come_from_the_model(lang):
     key_care = cells[t("lever.care", lang)].iloc[0]
     expected = cell_dose(case, "care", case.status_quo.allocations["key"].care, 1000, 1, 0)
     assert t(f"dose.{expected.state}", lang, dose="").split("·")[-1].strip() in key_care
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_real_data_page_reads_an_online_retail_log_as_it_comes(lang):
+    """Invoice lines with quantity × unit price, guest rows and cancellations: guessed,
+    shown in editable pickers, cleaned with notes, fitted with its diagnostics; the page has
+    the command line's options."""
+    at = _page("real_data", lang)
+    at.radio(key="real_source").set_value("retail").run()
+    assert not at.exception and not at.error
+    assert _picker(at, "real_col_customer").value == "CustomerID"
+    assert _picker(at, "real_col_quantity").value == "Quantity"
+    assert _picker(at, "real_col_unit_price").value == "UnitPrice"
+    assert _picker(at, "real_col_invoice").value == "InvoiceNo"
+    assert any("Quantity × UnitPrice" in c.value for c in at.caption)  # the guess, shown
+    infos = " ".join(i.value for i in at.info)
+    assert "2,968" in infos and "195" in infos  # guests and cancelled lines, counted
+    assert at.success or at.warning  # the diagnostics sit next to the fit
+    for key in ("real_months", "real_discount", "real_margin"):
+        assert at.number_input(key=key)
+    assert any(str(d.key).startswith("real_obs_end") for d in at.date_input)
+    assert any(str(w.key).startswith("real_date_format") for w in at.text_input)
+    # turning the quantity off reads the log by its unit price alone: a different total
+    clv_label = t("real.log.total_clv", lang, months=12)
+    before = next(m.value for m in at.metric if m.label == clv_label)
+    _picker(at, "real_col_quantity").select("").run()
+    assert not at.exception and not at.error
+    after = next(m.value for m in at.metric if m.label == clv_label)
+    assert before != after

@@ -35,7 +35,7 @@ def test_crmlab_runs_the_app_with_its_settings():
     assert args[:2] == ["run", str(ROOT / "app.py")]
     assert "--client.showSidebarNavigation=false" in args  # the translated navigation only
     assert "--server.fileWatcherType=none" in args
-    assert "--server.maxUploadSize=60" in args  # crmsim.reading.limits.SERVER_UPLOAD_MB
+    assert "--server.maxUploadSize=200" in args  # crmsim.reading.limits.SERVER_UPLOAD_MB
     assert args[-2:] == ["--server.port", "8600"]  # the user's own options come last and win
 
 

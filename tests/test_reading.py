@@ -287,8 +287,8 @@ def test_toml_syntax_errors_are_ours(text, key):
     _no_english_in_chinese(exc)
 
 
-def test_transactions_cap_is_thirty_megabytes_and_a_million_rows():
-    assert (TRANSACTIONS.size_text, TRANSACTIONS.max_rows) == ("30 MB", 1_000_000)
+def test_transactions_cap_is_a_hundred_megabytes_and_a_million_rows():
+    assert (TRANSACTIONS.size_text, TRANSACTIONS.max_rows) == ("100 MB", 1_000_000)
 
 
 def test_the_readme_caps_table_is_the_code_s():

@@ -18,7 +18,7 @@ from crmsim.errors import InputError, Issue
 from crmsim.reading.limits import FileLimit, over_text
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_SAMPLE = 256 * 1024  # characters scored per reading; enough to decide, cheap on 30 MB
+_SAMPLE = 256 * 1024  # characters scored per reading; enough to decide, cheap on 100 MB
 
 
 @dataclass(frozen=True)
