@@ -118,7 +118,7 @@ def fit_bgnbd(summary: pd.DataFrame) -> BGNBD:
         raise InputError([Issue("", "tx_no_repeat")], "fit")
     x, t_x, T, w = _grouped(summary["frequency"], summary["recency"], summary["T"])
     scale = 10.0 / max(float(T.max()), 1e-9)  # fit in a unit where T is ~10: better conditioned
-    best = None
+    runs = []
     for start in (np.log([1.0, 1.0, 1.0, 1.0]), np.log([0.5, 5.0, 0.5, 2.0])):
         res = optimize.minimize(
             _bgnbd_ll,
@@ -128,15 +128,25 @@ def fit_bgnbd(summary: pd.DataFrame) -> BGNBD:
             bounds=[BG_BOUNDS] * 4,
             options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
         )
-        if best is None or res.fun < best.fun:
-            best = res
+        runs.append(res)
+    best = min(runs, key=lambda res: res.fun)
     r, alpha, a, b = np.exp(best.x)
     alpha /= scale
     ll = -_bgnbd_ll(np.log([r, alpha, a, b]), x, t_x, T, w)
     bound = _at_bound(best.x, BG_BOUNDS, ("r", "alpha", "a", "b"))
     return BGNBD(
-        float(r), float(alpha), float(a), float(b), ll, len(summary), bool(best.success), bound
+        float(r), float(alpha), float(a), float(b), ll, len(summary), _converged(runs, best), bound
     )
+
+
+def _converged(runs: list, best) -> bool:
+    """Whether the best optimum is one: a start that stopped by its convergence test reached
+    the same likelihood (to 1e-9), or the best run's gradient is flat. L-BFGS-B's "abnormal
+    termination in line search" at a flat point is a converged fit, not a failed one."""
+    tol = 1e-9 * max(1.0, abs(best.fun))
+    if any(res.success and res.fun - best.fun <= tol for res in runs):
+        return True
+    return bool(np.max(np.abs(best.jac)) < 1e-4 * max(1.0, abs(best.fun)))
 
 
 def _at_bound(x: np.ndarray, bounds: tuple[float, float], names: tuple[str, ...]) -> tuple:
@@ -192,7 +202,7 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGamma:
     _need_customers(len(rep))
     x, m, w = _grouped(rep["frequency"], rep["monetary"])
     scale = 1.0 / float(np.median(m))
-    best = None
+    runs = []
     for start in (np.log([1.0, 1.0, 1.0]), np.log([5.0, 3.0, 1.0])):
         res = optimize.minimize(
             _gg_ll,
@@ -202,13 +212,13 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGamma:
             bounds=[GG_BOUNDS] * 3,
             options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
         )
-        if best is None or res.fun < best.fun:
-            best = res
+        runs.append(res)
+    best = min(runs, key=lambda res: res.fun)
     p, q, v = np.exp(best.x)
     v /= scale
     ll = -_gg_ll(np.log([p, q, v]), x, m, w)
     bound = _at_bound(best.x, GG_BOUNDS, ("p", "q", "v"))
-    return GammaGamma(float(p), float(q), float(v), ll, len(rep), bool(best.success), bound)
+    return GammaGamma(float(p), float(q), float(v), ll, len(rep), _converged(runs, best), bound)
 
 
 # -- what the models say about each customer ----------------------------------------------
