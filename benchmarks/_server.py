@@ -30,10 +30,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def app_server(env: dict[str, str] | None = None, script: Path = ROOT / "app.py"):
+def app_server(
+    env: dict[str, str] | None = None,
+    script: Path = ROOT / "app.py",
+    log: Path | None = None,
+    port: int | None = None,
+):
     """Run ``streamlit run app.py`` (or another script) headless until the block ends; yields
-    (port, process)."""
-    port = free_port()
+    (port, process). ``log``: where the server's output goes (default: nowhere)."""
+    port = port or free_port()
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     server = subprocess.Popen(
         [
             sys.executable,
@@ -50,8 +56,8 @@ def app_server(env: dict[str, str] | None = None, script: Path = ROOT / "app.py"
         ],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out,
+        stderr=out,
     )
     try:
         for _ in range(240):
@@ -66,3 +72,5 @@ def app_server(env: dict[str, str] | None = None, script: Path = ROOT / "app.py"
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if log:
+            out.close()

@@ -1,13 +1,24 @@
-"""Classroom load (DESIGN §5): 40 students open the classroom page at once on one server.
+"""Classroom load (DESIGN §5): a class of bots on one app process, as a real class would be.
 
-    python benchmarks/bench_classroom.py [--students 40] [--customers 5000]
+    python benchmarks/bench_classroom.py [--students 60] [--customers 5000] [--rounds 4]
+                                         [--postgres URL]
 
-Starts the app on a fresh SQLite classroom store, opens a room (telecom), joins the teams, then
-opens one Streamlit session per team over the app's websocket exactly as a browser tab does
-(connect, ask for a run of the classroom page with the team's room and token in the query
-string, read messages until the script reports it finished), all at the same moment. Reports
-the time until every session was drawn, p50/p95 per-session latency and the server's memory.
-Not part of the test run; results go to benchmarks/results/classroom.json and the README.
+Starts the app on a fresh classroom store (SQLite in WAL mode, or PostgreSQL), then, through
+the running app's websocket exactly as browser tabs do (``benchmarks/bots.py``), an instructor
+opens a room from the console and N teams join from the room's link. Measured:
+
+- ``open``: every team's tab opened at once (the room's page with the team's seat), until all
+  are drawn;
+- ``submit``: every team clicks Submit within 2 s, each click's time until the page says saved
+  (every round), and whether every plan is in the store;
+- ``reveal``: from the instructor's click to every team's tab showing its results, pushed to
+  the open tabs (no reload);
+- ``open_after_reveal``: every team reloads at once after the reveal (the page with results,
+  charts and leaderboard), until all are drawn;
+- the server's memory.
+
+"Drawn" is the script run's end as the tab receives it (no browser paints here). Not part of
+the test run; results go to benchmarks/results/classroom.json and the README.
 """
 
 from __future__ import annotations
@@ -15,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -25,6 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._server import app_server  # noqa: E402
+from benchmarks.bots import Tab  # noqa: E402
+from benchmarks.class_bots import Report, open_console  # noqa: E402
+from crmsim.i18n import t  # noqa: E402
 
 
 def _memory_mb(pid: int) -> dict[str, float]:
@@ -34,82 +49,139 @@ def _memory_mb(pid: int) -> dict[str, float]:
         key, _, value = line.partition(":")
         if key in ("VmRSS", "VmHWM"):
             out[key] = int(value.split()[0]) / 1024
-    return {"rss_mb": out.get("VmRSS", 0.0), "peak_rss_mb": out.get("VmHWM", 0.0)}
+    return {
+        "rss_mb": round(out.get("VmRSS", 0.0), 1),
+        "peak_rss_mb": round(out.get("VmHWM", 0.0), 1),
+    }
 
 
-async def _session(port: int, query: str) -> float:
-    """One browser tab: open the websocket, request the page run, wait until it finished."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from websockets.asyncio.client import connect
+def _spread(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    return {
+        "p50_s": round(statistics.median(ordered), 2),
+        "p95_s": round(p95, 2),
+        "max_s": round(ordered[-1], 2),
+    }
 
+
+async def _all_open(url: str, queries: list[str]) -> tuple[float, list[Tab]]:
+    """Every tab opened at the same moment; seconds until the last is drawn."""
     start = time.perf_counter()
-    async with connect(
-        f"ws://127.0.0.1:{port}/_stcore/stream",
-        subprotocols=["streamlit"],
-        max_size=None,
-        open_timeout=60,
-    ) as ws:
-        msg = BackMsg()
-        msg.rerun_script.query_string = query
-        msg.rerun_script.page_name = "classroom"
-        await ws.send(msg.SerializeToString())
-        while True:
-            raw = await asyncio.wait_for(ws.recv(), timeout=120)
-            fwd = ForwardMsg()
-            fwd.ParseFromString(raw)
-            if fwd.WhichOneof("type") == "script_finished":
-                return time.perf_counter() - start
+    tabs = await asyncio.gather(*(Tab.open(url, "classroom", q) for q in queries))
+    return time.perf_counter() - start, list(tabs)
 
 
-async def _all(port: int, queries: list[str]) -> tuple[float, list[float]]:
+async def _submit_all(tabs: list[Tab], lang: str, window: float = 2.0) -> list[float]:
+    """Every team clicks Submit at a random moment within ``window`` seconds."""
+
+    async def one(tab: Tab) -> float:
+        await tab.wait_for(lambda tb: tb.has("room_submit_room"), 60)
+        await asyncio.sleep(random.uniform(0, window))
+        took = await tab.click("room_submit_room")
+        if t("room.team.not_saved", lang) in tab.text():
+            raise RuntimeError(f"not saved:\n{tab.text()[-400:]}")
+        return took
+
+    return list(await asyncio.gather(*(one(tab) for tab in tabs)))
+
+
+async def _reveal(console: Tab, tabs: list[Tab], lang: str, rnd: int) -> list[float]:
+    """The instructor's click, then each tab's time until its results are on screen."""
+    heading = t("room.team.results_of", lang, round=f"{t('room.round', lang)} {rnd}")
+    await console.wait_for(lambda tb: tb.has("room_do_reveal"), 30)
     start = time.perf_counter()
-    times = await asyncio.gather(*(_session(port, q) for q in queries))
-    return time.perf_counter() - start, list(times)
+    click = asyncio.create_task(console.click("room_do_reveal"))
+
+    async def seen(tab: Tab) -> float:
+        await tab.wait_for(lambda tb: heading in tb.text(), 120)
+        return time.perf_counter() - start
+
+    times = await asyncio.gather(*(seen(tab) for tab in tabs))
+    await click
+    if console.has("room_do_reveal_anyway"):  # pragma: no cover - every team submitted
+        await console.click("room_do_reveal_anyway")
+    return list(times)
+
+
+async def _game(url: str, args, out: dict) -> None:
+    lang = "zh"
+    report = Report()
+    console = await open_console(url, lang, args.rounds, 6, report, args.customers)
+    out["room"] = report.code
+    join_start = time.perf_counter()
+
+    async def join(i: int) -> Tab:
+        tab = await Tab.open(url, "classroom", f"lang={lang}&room={report.code}")
+        tab.put("room_join_name", f"第{i + 1}组")
+        await tab.click(label=t("room.join", lang))
+        return tab
+
+    tabs = list(await asyncio.gather(*(join(i) for i in range(args.students))))
+    out["join_all_s"] = round(time.perf_counter() - join_start, 2)
+    queries = [tab.query for tab in tabs]  # each team's seat, as its address holds it
+    for tab in tabs:
+        await tab.close()
+    total, tabs = await _all_open(url, queries)
+    out["open"] = {"all_drawn_s": round(total, 2), **_spread([tb.opened_in for tb in tabs])}
+    for rnd in range(1, args.rounds + 1):
+        submits = await _submit_all(tabs, lang)
+        out.setdefault("submit", {})[f"round_{rnd}"] = {"n": len(submits), **_spread(submits)}
+        reveal = await _reveal(console, tabs, lang, rnd)
+        out.setdefault("reveal", {})[f"round_{rnd}"] = {"every_tab_s": round(max(reveal), 2)}
+        if rnd == 1:  # everyone reloads at once after the first reveal
+            for tab in tabs:
+                await tab.close()
+            total, tabs = await _all_open(url, [tb.query for tb in tabs])
+            opened = [tb.opened_in for tb in tabs]
+            out["open_after_reveal"] = {"all_drawn_s": round(total, 2), **_spread(opened)}
+        if rnd < args.rounds:
+            await console.wait_for(lambda tb: tb.has("room_do_advance"), 30)
+            await console.click("room_do_advance")
+    for tab in [*tabs, console]:
+        await tab.close()
+    out["passcode"] = report.passcode
 
 
 def main() -> int:
     from crmsim.bench import machine
-    from crmsim.cases import load_case
     from crmsim.classroom import Classroom
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--students", type=int, default=40)
+    p.add_argument("--students", type=int, default=60)
     p.add_argument("--customers", type=int, default=5000)
+    p.add_argument("--rounds", type=int, default=4)
+    p.add_argument("--postgres", default="", help="a PostgreSQL URL instead of SQLite")
     args = p.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="crmlab_load_"))
-    url = f"sqlite:///{folder / 'classroom.db'}"
+    url = args.postgres or f"sqlite:///{folder / 'classroom.db'}"
+    if args.postgres:
+        import sqlalchemy as sa
+
+        from crmsim.classroom import metadata
+
+        engine = sa.create_engine(url)
+        with engine.begin() as c:
+            metadata.drop_all(c)
+        engine.dispose()
+    out: dict = {
+        "machine": machine(),
+        "students": args.students,
+        "customers": args.customers,
+        "store": "postgresql" if args.postgres else "sqlite",
+    }
+    env = {"DATABASE_URL": url}
+    with app_server(env, log=folder / "server.log") as (port, server):
+        asyncio.run(_game(f"ws://127.0.0.1:{port}", args, out))
+        out.update(_memory_mb(server.pid))
     store = Classroom(url)
-    code, _ = store.create_room(load_case("telecom"), args.customers, 7, rounds=4, round_months=6)
-    queries = []
-    for i in range(args.students):
-        _, token = store.join(code, f"Team {i + 1}", client=f"bench-{i}")
-        queries.append(f"lang=zh&room={code}&team={token}")
+    status = store.status(out["room"], out.pop("passcode"))
+    every = bool(status["version"].notna().all()) and len(status) == args.students
+    out["saved_every_round"] = every  # the last round's plan of every team is in the store
     store.close()
-    out: dict = {"machine": machine(), "students": args.students, "customers": args.customers}
-    with app_server({"DATABASE_URL": url}) as (port, server):
-        total, times = asyncio.run(_all(port, queries))
-        out.update(
-            {
-                "all_drawn_s": total,
-                "p50_s": statistics.median(times),
-                "p95_s": sorted(times)[max(0, round(0.95 * len(times)) - 1)],
-                "max_s": max(times),
-                **_memory_mb(server.pid),
-            }
-        )
-        # the same 40 again on a warm server (cases, population and pages loaded)
-        total2, times2 = asyncio.run(_all(port, queries))
-        out.update(
-            {
-                "warm_all_drawn_s": total2,
-                "warm_p50_s": statistics.median(times2),
-                "warm_p95_s": sorted(times2)[max(0, round(0.95 * len(times2)) - 1)],
-            }
-        )
-        out.update({f"after_{k}": v for k, v in _memory_mb(server.pid).items()})
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
-    (ROOT / "benchmarks" / "results" / "classroom.json").write_text(json.dumps(out, indent=2))
+    name = "classroom.json" if not args.postgres else "classroom_postgres.json"
+    (ROOT / "benchmarks" / "results" / name).write_text(json.dumps(out, indent=2))
     print(json.dumps(out, indent=2))
     return 0
 

@@ -49,6 +49,12 @@ def _layout(fig: go.Figure, title: str, x: str = "", y: str = "", **kw) -> go.Fi
     return fig
 
 
+def plain_label(text: object) -> str:
+    """A user's text (a team name) for a chart label: Plotly reads tags such as ``<a>``,
+    ``<b>`` and ``<span style>`` in labels, so ``&``, ``<`` and ``>`` are escaped."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def segment_label(key: str, lang: Lang) -> str:
     """A segment key as students read it (courseware terms; clusters and rule names as is)."""
     if key.startswith("cluster_"):
@@ -900,7 +906,7 @@ def allocation_heatmap(alloc: pd.DataFrame, kam_salary: float, lang: Lang) -> go
         go.Heatmap(
             z=share.to_numpy(),
             x=list(share.columns),
-            y=[str(name) for name in share.index],
+            y=[plain_label(name) for name in share.index],
             colorscale="Blues",
             zmin=0,
             colorbar={"title": t("chart.share", lang), "tickformat": ".0%"},
@@ -930,9 +936,7 @@ def debrief_html(
     fig = go.Figure()
     for name, g in results.groupby("team", sort=False):
         fig.add_trace(
-            go.Scatter(
-                x=g["round"], y=g["score"], mode="lines+markers", name=html.escape(str(name))
-            )
+            go.Scatter(x=g["round"], y=g["score"], mode="lines+markers", name=plain_label(name))
         )
     fig.update_layout(
         title=html.escape(t("room.html_scores", lang)),
@@ -943,8 +947,7 @@ def debrief_html(
     fig.update_xaxes(dtick=1)
     charts_html = fig.to_html(full_html=False, include_plotlyjs=True)
     if allocations is not None and not allocations.empty:
-        safe = allocations.assign(team=allocations["team"].map(lambda v: html.escape(str(v))))
-        heat = allocation_heatmap(safe, kam_salary, lang)
+        heat = allocation_heatmap(allocations, kam_salary, lang)  # names escaped there
         charts_html += heat.to_html(full_html=False, include_plotlyjs=False)
 
     def table(df: pd.DataFrame) -> str:
@@ -975,3 +978,129 @@ def debrief_html(
         f"<h2>{html.escape(t('room.results', lang))}</h2>{table(results)}"
         f"{charts_html}</body></html>"
     )
+
+
+def team_run(series: dict, lang: Lang, status_quo: dict | None = None) -> go.Figure:
+    """A classroom team's own run, month by month, in four panels: the share of its starting
+    customers still there, profit, satisfaction and customers by segment; dashed lines mark
+    where each round began, and the status quo on the same months is drawn in grey."""
+    months = series["month"]
+    step = int(series.get("round_months") or 0)
+    tick = 1 if len(months) <= 12 else step or None  # month numbers, or one tick a round
+    fig = go.Figure()
+    panels = (
+        ("retained", t("room.team.chart_retained", lang), ".0%"),
+        ("profit", t("kpi.profit", lang), ",.0f"),
+        ("satisfaction", t("chart.satisfaction", lang), ".3f"),
+    )
+    domains = {1: ([0, 0.46], [0.58, 1]), 2: ([0.54, 1], [0.58, 1]), 3: ([0, 0.46], [0, 0.42])}
+    for i, (key, title, fmt) in enumerate(panels, start=1):
+        axis = "" if i == 1 else str(i)
+        if status_quo is not None:
+            fig.add_trace(
+                go.Scatter(
+                    x=months,
+                    y=status_quo[key],
+                    name=t("room.team.status_quo", lang),
+                    mode="lines",
+                    line={"color": "#bdbdbd", "dash": "dot"},
+                    xaxis=f"x{axis}",
+                    yaxis=f"y{axis}",
+                    showlegend=i == 1,
+                    legendgroup="sq",
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=months,
+                y=series[key],
+                name=t("room.team.your_run", lang),
+                mode="lines",
+                line={"color": PALETTE[0]},
+                xaxis=f"x{axis}",
+                yaxis=f"y{axis}",
+                showlegend=i == 1,
+                legendgroup="you",
+            )
+        )
+        x_dom, y_dom = domains[i]
+        fig.update_layout(
+            {
+                f"xaxis{axis}": {"domain": x_dom, "anchor": f"y{axis}", "dtick": tick},
+                f"yaxis{axis}": {"domain": y_dom, "anchor": f"x{axis}", "tickformat": fmt},
+            }
+        )
+        fig.add_annotation(
+            text=title,
+            x=x_dom[0],
+            y=y_dom[1] + 0.06,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            xanchor="left",
+        )
+    for j, (seg, counts) in enumerate(series["segments"].items()):
+        fig.add_trace(
+            go.Scatter(
+                x=months,
+                y=counts,
+                name=segment_label(seg, lang),
+                mode="lines",
+                stackgroup="segments",
+                line={"color": PALETTE[(j + 1) % len(PALETTE)]},
+                xaxis="x4",
+                yaxis="y4",
+            )
+        )
+    fig.update_layout(
+        xaxis4={"domain": [0.54, 1], "anchor": "y4", "dtick": tick},
+        yaxis4={"domain": [0, 0.42], "anchor": "x4"},
+    )
+    fig.add_annotation(
+        text=t("room.team.chart_by_segment", lang),
+        x=0.54,
+        y=0.48,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        xanchor="left",
+    )
+    if step:  # where each round after the first began
+        fig.update_layout(
+            shapes=[
+                {
+                    "type": "line",
+                    "x0": start + 0.5,
+                    "x1": start + 0.5,
+                    "xref": f"x{axis}",
+                    "y0": 0,
+                    "y1": 1,
+                    "yref": f"y{axis} domain",
+                    "line": {"dash": "dash", "color": "#888", "width": 1},
+                }
+                for start in range(step, len(months), step)
+                for axis in ("", "2", "3", "4")
+            ]
+        )
+    _layout(fig, t("room.team.run_title", lang), height=560)
+    fig.update_layout(margin={"l": 50, "r": 20, "t": 70, "b": 40}, legend={"y": -0.12})
+    return fig
+
+
+def round_scores(results: pd.DataFrame, lang: Lang, highlight: str | None = None) -> go.Figure:
+    """Each team's score round by round (one line per team; ``highlight``'s drawn bold)."""
+    fig = go.Figure()
+    for name, g in results.groupby("team", sort=False):
+        mine = name == highlight
+        fig.add_trace(
+            go.Scatter(
+                x=g["round"],
+                y=g["score"],
+                mode="lines+markers",
+                name=plain_label(name),
+                line={"width": 4 if mine else 1.5},
+                opacity=1.0 if mine or highlight is None else 0.45,
+            )
+        )
+    fig.update_xaxes(dtick=1)
+    return _layout(fig, t("room.html_scores", lang), t("room.round", lang), t("room.score", lang))

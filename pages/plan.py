@@ -5,7 +5,16 @@ import streamlit as st
 from crmsim.i18n import t
 from crmsim.plans import PRESETS, plan_to_json, plan_to_toml, segment_spend
 from crmsim.reading import PLAN
-from crmsim.ui import formatting, navigation, plan_grid, plan_state, segments, state, uploads
+from crmsim.ui import (
+    formatting,
+    navigation,
+    plan_grid,
+    plan_state,
+    room_team,
+    segments,
+    state,
+    uploads,
+)
 
 lang = navigation.bootstrap("plan")
 st.title(t("plan_page.title", lang))
@@ -50,6 +59,7 @@ st.dataframe(plan_grid.dose_table(plan, seg, case, pop, spend, lang), hide_index
 
 plan_grid.budget_status(plan, case, spend, lang)
 status = st.container()  # filled once a plan file, if any, has been read
+room_box = st.container()  # a team in a classroom submits exactly this grid from here
 
 d1, d2, up = st.columns(3)
 d1.download_button(
@@ -79,3 +89,5 @@ upload = uploads.file_upload(
 problem = plan_grid.plan_upload(upload, seg, case, pop, lang)
 with status:
     plan_grid.plan_status(plan, seg, case, spend, problem, lang)
+with room_box:
+    room_team.plan_page_panel(plan, lang)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+from collections.abc import Callable
 
 from crmsim.i18n import Lang, t
 
@@ -28,9 +29,13 @@ class ClassroomError(Exception):
         self.failed: list[str] = []
         super().__init__(self.message("en"))
 
-    def message(self, lang: Lang) -> str:
-        """The message in ``lang`` (a phase named in it is translated too)."""
-        params = dict(self.params)
+    def message(self, lang: Lang, escape: Callable[[str], str] | None = None) -> str:
+        """The message in ``lang`` (a phase named in it is translated too); ``escape``
+        protects the user's own words in it (a team name) where the text is rendered as
+        markdown."""
+        params = {
+            k: escape(v) if escape and isinstance(v, str) else v for k, v in self.params.items()
+        }
         if self.issues:  # a plan's own problems, in the same language as the message
             params["detail"] = "; ".join(i.render(lang) for i in self.issues)[:300]
         if "phase" in params:

@@ -122,3 +122,43 @@ def client_address(peer: str | None, forwarded: str, trusted: frozenset[str]) ->
         if hop not in trusted:
             return hop[:45]
     return peer
+
+
+MAX_ROSTER = 200
+MAX_ROSTER_BYTES = 64 * 1024
+
+
+def parse_roster(raw: bytes | str, source: str = "roster") -> list[str]:
+    """Team labels from a pasted list or an uploaded text/CSV file (UTF-8 or GBK, as Excel
+    saves it): one label per line, the first column of a CSV; blank lines and repeats (by
+    ``name_key``) left out. Raises ``InputError`` naming the lines that cannot be labels."""
+    import csv
+    import io
+
+    from crmsim.customers_io import decode_upload
+    from crmsim.errors import InputError, Issue
+
+    text = raw if isinstance(raw, str) else decode_upload(raw, source, MAX_ROSTER_BYTES)[0]
+    if len(text.encode("utf-8")) > MAX_ROSTER_BYTES:
+        raise InputError(
+            [Issue("", "file_too_large", {"limit_kb": MAX_ROSTER_BYTES // 1024})], source
+        )
+    labels: dict[str, str] = {}
+    issues = []
+    for n, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cell = row[0] if row else ""
+        if not cell.strip():
+            continue
+        try:
+            label = clean_name(cell)
+        except ClassroomError:
+            issues.append(Issue("", "text_too_long", {"limit": MAX_NAME}, line=n))
+            continue
+        labels.setdefault(name_key(label), label)
+    if len(labels) > MAX_ROSTER:
+        issues.append(Issue("", "list_too_long", {"limit": MAX_ROSTER}))
+    if not labels and not issues:
+        issues.append(Issue("", "empty_file"))
+    if issues:
+        raise InputError(issues, source)
+    return list(labels.values())

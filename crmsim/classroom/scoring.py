@@ -58,17 +58,26 @@ def _population(case_json: str, customers: int, seed: int):
     return generate(room_case(case_json), customers, seed=seed)
 
 
+@lru_cache(maxsize=4)
+def room_segments(case_json: str, customers: int, seed: int):
+    """The room's customers in the case's own segments (every plan of the room uses them)."""
+    from crmsim.segmentation import segment_for_case
+
+    case = room_case(case_json)
+    sq = case.status_quo.segmentation
+    pop = _population(case_json, customers, seed)
+    return segment_for_case(pop.customers, sq.method, sq.params, case, seed)
+
+
 @lru_cache(maxsize=16)
 def book_forecast(case_json: str, customers: int, seed: int) -> tuple[list[str], dict]:
     """The room's segments and each one's forecast spend on its book (what the budget prices
     rewards and discounts on, ``crmsim.plans.segment_spend``)."""
     from crmsim.plans import segment_spend
-    from crmsim.segmentation import segment_for_case
 
     case = room_case(case_json)
     pop = _population(case_json, customers, seed)
-    sq = case.status_quo.segmentation
-    seg = segment_for_case(pop.customers, sq.method, sq.params, case, seed)
+    seg = room_segments(case_json, customers, seed)
     return list(seg.names), segment_spend(pop, seg, case)
 
 

@@ -55,6 +55,18 @@ class Classroom(Store):
             raise ClassroomError("room_ended")
         return row
 
+    def find_room(self, code: str, client: Client | str | None = None) -> Room:
+        """The room a student typed the code of; unknown codes count as failed joins (so
+        codes cannot be guessed by looking them up)."""
+        client = as_client(client)
+        with self._read() as c:
+            self._may_try(c, client)
+            row = self._room_row(c, code)
+        if row is None:
+            self._count(client.keys("join"))
+            raise ClassroomError("room_not_found")
+        return room_of(row)
+
     def join(self, code: str, name: str, client: Client | str | None = None) -> tuple[Team, str]:
         """Join a room as a new team; returns the team (with its PIN) and its seat token."""
         client = as_client(client)

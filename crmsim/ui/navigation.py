@@ -8,12 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from crmsim.i18n import LANGS, Lang, normalize_lang, t
-from crmsim.ui import lessons, plan_state, state, url_state, widget_texts
+from crmsim.ui import lessons, plan_state, seat, state, url_state, widget_texts
 
 # The modules whose sticky parameters a new session restores register them when imported
-# (lessons: ``done``; plan_state: ``plan``; state: ``case``, ``n``, ``seed``): importing them
-# here registers them before the first page of a session runs.
-STICKY_MODULES = (lessons, plan_state, state)
+# (lessons: ``done``; plan_state: ``plan``; state: ``case``, ``n``, ``seed``; seat: ``room``,
+# ``team``): importing them here registers them before the first page of a session runs.
+STICKY_MODULES = (lessons, plan_state, seat, state)
 
 # (page key, file) of the pages that exist; labels come from the catalogs (nav.<key>).
 PAGES: tuple[tuple[str, str], ...] = (

@@ -1,13 +1,17 @@
-"""The classroom page under AppTest: a team joins and submits, the instructor reveals, both see
-the leaderboard; bad codes and passcodes are told in the user's language."""
+"""The classroom pages under AppTest, in both languages: a team joins, submits exactly the plan
+on screen (never an invalid one, never into a round it did not see), keeps its seat across a
+reload and a restart and sees its own results; the instructor's console keeps the passcode
+off the shared screen; store failures are told in the user's language on every surface."""
 
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from crmsim.cases import load_case
 from crmsim.classroom import Classroom
 from crmsim.i18n import t
+from tests.classroom.helpers import care_plan
 from tests.conftest import ROOT
 
 
@@ -16,88 +20,245 @@ def db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'room.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     st.cache_data.clear()
+    st.cache_resource.clear()  # a new server process: the store is opened again
     store = Classroom(url)
     yield store
     store.close()
 
 
-def _page(lang: str, **query) -> AppTest:
+def _page(lang: str, page: str = "pages/classroom.py", tab: str | None = None, **query):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.query_params["lang"] = lang
     for k, v in query.items():
         at.query_params[k] = v
-    at.switch_page("pages/classroom.py")
+    if tab:
+        at.session_state[f"room_tab_{lang}"] = t(f"room.{tab}", lang)
+    at.switch_page(page)
     at.run()
+    assert not at.exception, at.exception
     return at
 
 
+def _texts(at) -> str:
+    """Every text the page shows (markdown, alerts, code, captions, tables' cells)."""
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "code", "success", "info", "warning", "error")
+        for e in getattr(at, kind)
+    ]
+    parts += [d.value.to_string() for d in at.dataframe]
+    parts += [m.value for m in at.metric]
+    return "\n".join(str(p) for p in parts)
+
+
+def _join(at, code: str, name: str, lang: str):
+    at.text_input(key="room_join_code").input(code.lower()).run()
+    at.text_input(key="room_join_name").input(name)
+    _button(at, "room.join", lang).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _button(at, label_key: str, lang: str, **params):
+    label = t(label_key, lang, **params)
+    return next(b for b in at.button if b.label == label)
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_team_joins_submits_and_sees_the_leaderboard(db, lang):
+def test_a_team_joins_submits_and_sees_its_own_results(db, lang):
     case = load_case("telecom")
     code, passcode, _ = db.create_room(case, 500, 9, rounds=2, round_months=3)
-    at = _page(lang)
-    assert not at.exception
-    at.text_input(key="room_join_code").input(code.lower())
-    at.text_input(key="room_join_name").input("<b>Team Zhang</b>")
-    at.get("form")[0]  # the join form is drawn
-    at.button[0].click().run()  # the form's submit button
-    assert not at.exception
-    joined = t("room.joined", lang, name="<b>Team Zhang</b>", code=code)
-    assert any(joined in s.value for s in at.success)
-    assert at.query_params["room"] in (code, [code])
-    # the room's case, size and seed are now the app's
+    at = _join(_page(lang), code, "[Blue](http://x) <b>", lang)
+    shown = t("room.joined", lang, name="", code=code).split("“")[0][:4]
+    assert any(shown in s.value for s in at.success)
     assert at.session_state["setup"]["customers"] == 500 and at.session_state["setup"]["seed"] == 9
-    at.button(key="room_submit").click().run()
+    assert at.query_params["room"] in (code, [code])
+    at.button(key="room_submit_room").click().run()
     assert not at.exception
-    assert any(t("room.submitted", lang, round=1, time="")[:6] in s.value for s in at.success)
-    status = db.status(code, passcode)
-    assert status["submitted_at"].notna().all()
-    db.reveal(code, passcode)
+    saved = db.status(code, passcode)
+    assert saved["submitted_at"].notna().all() and saved["version"].tolist() == [1]
+    db.reveal(code, passcode, 1)
     at.run()
     assert not at.exception
-    frames = [d.value for d in at.dataframe]
-    assert any("<b>Team Zhang</b>" in list(f.iloc[:, 1].astype(str)) for f in frames)
+    labels = {m.label for m in at.metric}
+    assert {t("room.score", lang), t("kpi.npv", lang), t("kpi.retention_rate", lang)} <= labels
+    npv = next(m for m in at.metric if m.label == t("kpi.npv", lang)).value
+    assert ("万" in npv) if lang == "zh" else ("K" in npv or "M" in npv)  # not 5,575,859.87
+    boards = [d.value for d in at.dataframe if t("room.teams", lang) in d.value.columns]
+    assert any("[Blue](http://x) <b>" in set(b[t("room.teams", lang)]) for b in boards)
+    assert len(at.get("plotly_chart")) >= 1  # the team's own run
+
+
+def test_an_invalid_grid_cannot_be_submitted_and_a_valid_one_is_saved_as_shown(db):
+    case = load_case("telecom")
+    code = db.create_room(case, 500, 9, rounds=2, round_months=3).code
+    at = _join(_page("en"), code, "Blue", "en")
+    grid_key = f"plan_grid_{at.session_state.get('plan_version', 0)}"
+    care = t("lever.care", "en")
+    at.session_state[grid_key] = {
+        "edited_rows": {0: {care: 2_000_000.0}},  # far over the budget
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception
+    submit = at.button(key="room_submit_plan")
+    assert submit.disabled
+    assert any(t("room.team.cannot_submit", "en") in e.value for e in at.error)
+    at.session_state[grid_key] = {
+        "edited_rows": {0: {care: 9_500.0}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    assert not at.button(key="room_submit_plan").disabled
+    at.button(key="room_submit_plan").click().run()
+    assert not at.exception
+    token = at.session_state["room_seat"]["token"]
+    saved = db.my_plan(code, token, 1)
+    assert saved.allocations["key"].care == 9_500.0  # exactly the grid on screen
+
+
+def test_a_stale_tab_is_told_not_saved_and_why(db):
+    case = load_case("telecom")
+    code, passcode, _ = db.create_room(case, 500, 9, rounds=2, round_months=3)
+    at = _join(_page("en"), code, "Blue", "en")
+    db.reveal(code, passcode, 1)  # the instructor moved on after this tab was drawn
+    db.advance(code, passcode, 1)
+    at.button(key="room_submit_room").click().run()
+    assert not at.exception
+    message = next(e.value for e in at.error if t("room.team.not_saved", "en") in e.value)
+    assert "round 1 is closed" in message
+    token = at.session_state["room_seat"]["token"]
+    assert db.my_plan(code, token, 1) is None and db.my_plan(code, token, 2) is None
+
+
+def test_a_reload_and_a_restart_keep_the_seat_and_a_closed_seat_says_so(db, tmp_path):
+    case = load_case("telecom")
+    code, passcode, _ = db.create_room(case, 500, 9)
+    team, token = db.join(code, "Green")
+    db.submit(code, token, care_plan(case, 1.1), 1)
+    st.cache_resource.clear()  # the server restarted: only the address is left
+    at = _page("zh", room=code, team=token)
+    assert at.session_state["room_seat"]["name"] == "Green"
+    saved = [s.value for s in at.success if "（第 1 版）" in s.value]
+    assert saved and "不同" in saved[0]  # its saved plan, which differs from the one shown
+    assert at.session_state["setup"]["customers"] == 500
+    db.remove_team(code, passcode, team.id)
+    at.run()
+    assert not at.exception
+    assert any(t("room.team.seat_closed", "zh") in w.value for w in at.warning)
+    gone = _page("zh", room=code, team=token)  # the old link after the removal
+    assert any(t("url.seat_gone", "zh") in w.value for w in gone.warning)
+    assert gone.text_input(key="room_join_code").value == code  # the join form, filled in
+
+
+def test_a_teammate_rejoins_with_the_pin(db):
+    case = load_case("telecom")
+    code, _, _ = db.create_room(case, 500, 9)
+    team, _ = db.join(code, "Red")
+    at = _page("en", room=code)
+    assert at.text_input(key="room_join_code").value == code
+    at.text_input(key="room_rejoin_name").input("red")
+    at.text_input(key="room_rejoin_pin").input(team.pin)
+    _button(at, "room.team.rejoin_button", "en").click().run()
+    assert not at.exception
+    assert at.session_state["room_seat"]["name"] == "Red"
+
+
+def test_the_passcode_is_shown_once_privately_and_never_on_the_console(db):
+    at = _page("en", tab="instructor")
+    _button(at, "room.create", "en").click().run()
+    keys = at.session_state["room_keys_once"]
+    assert keys["passcode"] in [c.value for c in at.code]  # in the private box, once
+    _button(at, "room.console.keys_done", "en").click().run()
+    page = _texts(at)
+    assert keys["code"] in page
+    assert keys["passcode"] not in page and keys["link"] not in page
+    _, token = db.join(keys["code"], "Blue")
+    db.submit(keys["code"], token, db.room(keys["code"]).case.status_quo, 1)
+    at.run()
+    assert keys["passcode"] not in _texts(at)
+    monitor = next(d.value for d in at.dataframe if t("room.console.status", "en") in d.value)
+    assert list(monitor["Teams"]) == ["Blue"] and "submitted" in monitor.iloc[0, 1]
+    at.button(key="room_do_reveal").click().run()
+    assert not at.exception and db.room(keys["code"]).phase == "revealed"
+    # a reload of the console: the keys are gone from the session and the page
+    again = _page("en", tab="instructor", room=keys["code"])
+    assert keys["passcode"] not in _texts(again)
+    assert again.text_input(key="room_admin_code").value == keys["code"]
+
+
+def test_the_instructor_link_opens_the_console_and_leaves_the_address(db):
+    keys = db.create_room(load_case("telecom"), 500, 9)
+    at = _page("zh", room=keys.code, admin=keys.link)
+    assert "admin" not in at.query_params
+    assert at.session_state["room_admin"]["code"] == keys.code
+    assert keys.link not in _texts(at)
+
+
+def test_a_reveal_with_missing_teams_asks_first(db):
+    keys = db.create_room(load_case("telecom"), 500, 9)
+    db.join(keys.code, "Blue")
+    at = _page("zh", tab="instructor", room=keys.code, admin=keys.link)
+    at.button(key="room_do_reveal").click().run()
+    assert any(t("room.console.missing", "zh", n=1) in w.value for w in at.warning)
+    assert db.room(keys.code).phase == "open"
+    at.button(key="room_do_reveal_anyway").click().run()
+    assert db.room(keys.code).phase == "revealed"
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_bad_code_and_bad_passcode_are_explained(db, lang):
     at = _page(lang)
-    at.text_input(key="room_join_code").input("NOPE99")
-    at.text_input(key="room_join_name").input("A")
-    at.button[0].click().run()
+    at.text_input(key="room_join_code").input("NOPE99").run()
     assert not at.exception
     assert t("room.err.room_not_found", lang) in at.error[0].value
     code = db.create_room(load_case("telecom"), 500, 9).code
+    at = _page(lang, tab="instructor")
     at.text_input(key="room_admin_code").input(code)
     at.text_input(key="room_admin_pass").input("wrong")
-    at.button[2].click().run()
+    _button(at, "room.open_room", lang).click().run()
     assert not at.exception
     assert any(t("room.err.bad_passcode", lang) in e.value for e in at.error)
 
 
-def test_instructor_creates_a_room_watches_and_reveals(db):
-    at = _page("en")
-    at.button[1].click().run()  # "Open a new room" with the defaults
+@pytest.mark.parametrize("tab", ["student", "instructor"])
+def test_an_unreachable_database_is_reported_on_every_surface(monkeypatch, tab):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:x@127.0.0.1:1/none")
+    st.cache_resource.clear()
+    at = _page("zh", tab=tab)
+    if tab == "student":
+        at.text_input(key="room_join_code").input("ABCDEF").run()
+    else:
+        _button(at, "room.create", "zh").click().run()
     assert not at.exception
-    created = at.session_state["room_created"]
-    code, passcode = created
-    assert any(code in s.value and passcode in s.value for s in at.success)
-    _, token = db.join(code, "Blue")
-    db.submit(code, token, db.room(code).case.status_quo, 1)
-    at.run()
-    status = next(d.value for d in at.dataframe if "Teams" in d.value.columns)
-    assert list(status["Teams"]) == ["Blue"] and status["Submitted this round"].iloc[0] != "—"
+    assert any("暂时无法连接课堂数据库" in e.value for e in at.error)
+    assert all("127.0.0.1" not in e.value and "psycopg" not in e.value for e in at.error)
+
+
+def test_a_full_disk_during_a_reveal_is_told_on_the_console(db, monkeypatch):
+    keys = db.create_room(load_case("telecom"), 500, 9)
+    _, token = db.join(keys.code, "Blue")
+    db.submit(keys.code, token, db.room(keys.code).case.status_quo, 1)
+    at = _page("zh", tab="instructor", room=keys.code, admin=keys.link)
+
+    def full(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT INTO CRM_RESULTS"):
+            raise sa.exc.OperationalError(statement, {}, Exception("database or disk is full"))
+
+    from crmsim.ui.classroom import store
+
+    sa.event.listen(store().engine, "before_cursor_execute", full)
     at.button(key="room_do_reveal").click().run()
     assert not at.exception
-    assert db.room(code).phase == "revealed"
-    assert any("Blue" in list(d.value.iloc[:, 1].astype(str)) for d in at.dataframe)
+    assert any("课堂数据库已满" in e.value for e in at.error)
+    assert db.results(keys.code).empty  # nothing half-published
+    sa.event.remove(store().engine, "before_cursor_execute", full)
 
 
-def test_an_unreachable_database_is_reported_not_a_traceback(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody:x@127.0.0.1:1/none")
-    at = _page("zh")
-    at.text_input(key="room_join_code").input("ABCDEF")
-    at.text_input(key="room_join_name").input("A")
-    at.button[0].click().run()
-    assert not at.exception
-    assert "暂时无法连接课堂数据库" in at.error[0].value and "127.0.0.1" not in at.error[0].value
+def test_error_details_are_off_for_users():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorDetails"] == "none"

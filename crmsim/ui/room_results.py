@@ -1,0 +1,134 @@
+"""What a team sees once a round is revealed: its own KPIs (money in 万/K as on the other
+pages) against the status quo, its rank, the charts of its own run, its gap to the answer
+key once the instructor shows it, the leaderboard and the other teams' plans."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from crmsim import charts
+from crmsim.classroom import Room
+from crmsim.classroom.scoring import room_segments, status_quo_run
+from crmsim.i18n import Lang, t
+from crmsim.ui import plan_grid
+from crmsim.ui.classroom import round_name, show_table, store
+from crmsim.ui.formatting import money
+
+
+def _kpi_cards(mine: dict, base: dict, room: Room, lang: Lang) -> None:
+    k = mine["kpis"]
+    cur = room.case.currency
+    cards = (
+        (t("room.score", lang), f"{mine['score']:.1f}", f"{mine['score'] - 100:+.1f}"),
+        (
+            t("kpi.npv", lang),
+            f"{money(k['npv'], lang)} {cur}",
+            money(k["npv"] - base["npv"], lang, signed=True),
+        ),
+        (
+            t("kpi.customer_equity_end", lang),
+            f"{money(k['customer_equity_end'], lang)} {cur}",
+            money(k["customer_equity_end"] - base["customer_equity_end"], lang, signed=True),
+        ),
+        (
+            t("kpi.retention_rate", lang),
+            f"{k['retention_rate']:.1%}",
+            t("cmp.pp", lang, v=f"{(k['retention_rate'] - base['retention_rate']) * 100:+.1f}"),
+        ),
+        (
+            t("kpi.avg_satisfaction_end", lang),
+            f"{k['avg_satisfaction_end']:.3f}",
+            f"{k['avg_satisfaction_end'] - base['avg_satisfaction_end']:+.3f}",
+        ),
+        (
+            t("kpi.profit", lang),
+            f"{money(k['profit'], lang)} {cur}",
+            money(k["profit"] - base["profit"], lang, signed=True),
+        ),
+    )
+    for row in (cards[:3], cards[3:]):
+        for col, (label, value, delta) in zip(st.columns(3), row, strict=True):
+            col.metric(label, value, delta)
+    st.caption(t("room.team.vs_status_quo", lang))
+
+
+def _answer_key(room: Room, mine: dict, lang: Lang) -> None:
+    if not room.key_revealed or mine["round"] < 1:
+        return
+    key = store().answer_key(room.code, mine["round"])
+    if key is None:
+        st.info(t("room.team.no_answer_key", lang))
+        return
+    gap = key["score"] - mine["score"]
+    st.metric(t("room.team.answer_key", lang), f"{key['score']:.1f}", f"{-gap:+.1f}")
+    st.caption(t("room.team.answer_key_help", lang, gap=f"{gap:.1f}"))
+
+
+def team_results(found: dict, room: Room, lang: Lang) -> None:
+    """The team's own published rounds, newest first in the cards, and the whole game."""
+    rounds = store().team_results(room.code, found["token"])
+    if not rounds:
+        return
+    mine = rounds[-1]
+    st.subheader(t("room.team.results_of", lang, round=round_name(room, mine["round"], lang)))
+    base, base_series = status_quo_run(room, mine["round"])
+    _kpi_cards(mine, base, room, lang)
+    board = store().leaderboard(room.code)
+    if mine["round"] >= 1 and found["name"] in set(board["team"]):
+        rank = int(board.loc[board["team"] == found["name"], "rank"].iloc[0])
+        st.markdown(t("room.team.rank", lang, rank=rank, teams=len(board)))
+    _answer_key(room, mine, lang)
+    if mine["round"] >= 1:  # rounds without a plan of their own kept the last one
+        played = mine.get("played") or []
+        carried = [i for i, (source, _) in enumerate(played, start=1) if source != i]
+        if carried:
+            st.caption(t("room.team.carried", lang, rounds=", ".join(map(str, carried))))
+    if mine.get("series"):
+        st.plotly_chart(
+            charts.team_run(mine["series"], lang, base_series),
+            key="room_team_run",
+            config={"displayModeBar": False},
+        )
+
+
+def class_results(found: dict | None, room: Room, lang: Lang) -> None:
+    """The leaderboard and every team's score by round."""
+    board = store().leaderboard(room.code)
+    if board.empty:
+        return
+    st.subheader(t("room.leaderboard", lang))
+    if room.final_only:
+        st.caption(t("room.final_only_note", lang).strip("；; "))
+    show_table(board, room, lang, key="room_board")
+    res = store().results(room.code)
+    res = res[res["round"] >= 1]
+    if res["round"].nunique() > 1:
+        st.plotly_chart(
+            charts.round_scores(res, lang, found["name"] if found else None),
+            key="room_scores",
+            config={"displayModeBar": False},
+        )
+
+
+def others_plans(room: Room, lang: Lang) -> None:
+    """Any team's plan of a revealed round (one at a time: a class has many teams)."""
+    revealed = [r for r in range(0 if room.practice else 1, room.revealed_round + 1)]
+    if room.phase in ("open", "locked") and room.current_round in revealed:
+        revealed.remove(room.current_round)
+    if not revealed:
+        return
+    with st.expander(t("room.others_plans", lang)):
+        a, b = st.columns(2)
+        pick = a.selectbox(
+            t("room.round", lang),
+            revealed[::-1],
+            format_func=lambda r: round_name(room, r, lang),
+            key="room_plans_round",
+        )
+        found = store().revealed_plans(room.code, pick)
+        if not found:
+            st.caption(t("room.no_plans", lang))
+            return
+        name = b.selectbox(t("room.teams", lang), list(found), key="room_plans_team")
+        seg = room_segments(room.case_json, room.customers, room.seed)
+        st.dataframe(plan_grid.plan_grid(found[name], seg, lang), hide_index=True)

@@ -1,0 +1,48 @@
+"""A class of bots plays a whole game through the running app (its websocket protocol, as
+browser tabs do), on SQLite and on PostgreSQL: an instructor opens the room from the console
+(the passcode only in the one-time box), three teams join from the room's link, edit their
+grid and submit it from the Service plan page, reload in the middle of the round and come
+back to their seat, see every reveal without reloading, submit again from the Classroom page,
+and the instructor downloads the debrief workbook. The same bots, 40–60 of them, are the
+load benchmark (``benchmarks/bench_classroom.py``)."""
+
+import asyncio
+import io
+
+import pandas as pd
+import pytest
+
+from benchmarks._server import app_server
+from benchmarks.class_bots import play_class
+from crmsim.classroom import Classroom
+from tests.classroom.conftest import empty_postgres
+
+TEAMS, ROUNDS = 3, 2
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def class_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'classroom.db'}"
+    return empty_postgres()
+
+
+def test_a_small_class_plays_a_whole_game_through_the_app(class_url, tmp_path):
+    with app_server({"DATABASE_URL": class_url}, log=tmp_path / "server.log") as (port, _):
+        report = asyncio.run(
+            play_class([f"ws://127.0.0.1:{port}"], teams=TEAMS, rounds=ROUNDS, lang="zh")
+        )
+    assert report.joined == TEAMS
+    assert not report.problems
+    assert len(report.saved) == TEAMS * ROUNDS  # every submit said "saved"
+    assert report.reseated == TEAMS  # every reload came back to its seat, plan saved
+    assert all(len(report.reveal_s[r]) == TEAMS for r in range(1, ROUNDS + 1))  # pushed
+    store = Classroom(class_url)
+    res = store.results(report.code)
+    assert len(res) == TEAMS * ROUNDS and set(res["round"]) == {1, 2}
+    status = store.status(report.code, report.passcode)
+    assert status["version"].notna().all()  # everyone's round-2 plan is in the store
+    assert store.room(report.code).phase == "revealed"
+    book = pd.read_excel(io.BytesIO(report.workbook), sheet_name=None)
+    assert len(book) == 3 and len(next(iter(book.values()))) == TEAMS
+    store.close()
