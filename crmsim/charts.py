@@ -430,6 +430,8 @@ def complaints_over_time(
             "rangemode": "tozero",
             "showgrid": False,
             "tickformat": ",.0f",
+            # Plotly.js 3 gives an overlaying axis the left axis's grid ("sync": 53, 105, 158…)
+            "tickmode": "auto",
         }
     )
     fig = _layout(
@@ -460,21 +462,20 @@ def customer_timeline(sample: dict, position: int, lang: Lang) -> go.Figure:
     # a customer's months, up to and including the month she left; blank afterwards
     gone = stage == N_STAGES - 1
     shown = (stage >= 0) & ~(gone & np.concatenate([[False], gone[:-1]]))
-    fig.add_trace(
-        go.Scatter(
-            x=months[shown],
-            y=np.full(int(shown.sum()), -0.08),
-            mode="markers",
-            name=t("chart.stage", lang),
-            marker={
-                "color": [STAGE_COLOURS[k] for k in stage[shown]],
-                "symbol": "square",
-                "size": 9,
-            },
-            text=[t(f"stage.{STAGE_NAMES[k]}", lang) for k in stage[shown]],
-            hoverinfo="text",
+    for k in np.unique(stage[shown]):  # one legend entry per stage, so each colour is named
+        months_k = months[shown & (stage == k)]
+        name = t(f"stage.{STAGE_NAMES[k]}", lang)
+        fig.add_trace(
+            go.Scatter(
+                x=months_k,
+                y=np.full(len(months_k), -0.08),
+                mode="markers",
+                name=name,
+                marker={"color": STAGE_COLOURS[k], "symbol": "square", "size": 9},
+                hovertext=[f"{name} · {t('chart.month', lang)} {m}" for m in months_k],
+                hoverinfo="text",
+            )
         )
-    )
     code = sample["complaint"][:, position]  # crmsim.model.month: SILENT … FAST
     for values, key, symbol in (
         ((RESOLVED, FAST), "chart.resolved", "circle"),
@@ -535,7 +536,7 @@ def churn_reasons(terms: np.ndarray, average: np.ndarray, lang: Lang) -> go.Figu
             y=names,
             orientation="h",
             marker_color=["#d62728" if v > 0 else "#2ca02c" for v in values],
-            text=[t("chart.pp", lang, v=f"{v:+.2f}") for v in values],
+            text=[f"{v:+.2f}" for v in values],  # the unit is on the axis (phones cut long labels)
             textposition="outside",
             hovertext=[
                 t(
@@ -553,8 +554,10 @@ def churn_reasons(terms: np.ndarray, average: np.ndarray, lang: Lang) -> go.Figu
     fig.update_yaxes(autorange="reversed")
     span = max(float(np.abs(values).max()) if len(values) else 0.0, 0.1) * 1.45
     fig.update_xaxes(range=[-span, span])
-    title = t("chart.reasons_title2", lang, mine=f"{p_mine:.1%}", average=f"{p_avg:.1%}")
-    return _layout(fig, title, t("chart.reasons_axis", lang))
+    fig = _layout(fig, t("chart.reasons_title3", lang), t("chart.reasons_axis2", lang))
+    sub = t("chart.reasons_sub", lang, mine=f"{p_mine:.1%}", average=f"{p_avg:.1%}")
+    fig.update_layout(title_subtitle_text=sub, margin={"t": 75, "b": 60})
+    return fig
 
 
 def churn_reason_words(terms: np.ndarray, average: np.ndarray, lang: Lang, top: int = 3) -> str:

@@ -52,7 +52,7 @@ plan_grid.lever_reference(case, lang)
 acquisition = plan_grid.acquisition_inputs(plan, case, lang)
 plan = plan_grid.plan_from_grid(edited, acquisition, plan, seg, lang)
 
-st.dataframe(plan_grid.cost_per_customer(plan, seg, case, pop.n, lang), hide_index=True)
+plan_grid.cost_per_customer(plan, seg, case, pop.n, lang)
 spend = segment_spend(pop, seg, case)  # what rewards and discounts are priced on
 st.caption(t("dose.title", lang))
 st.dataframe(plan_grid.dose_table(plan, seg, case, pop, spend, lang), hide_index=True)

@@ -101,6 +101,8 @@ def test_simulate_page_drill_down_explains_a_leaver():
     assert first.endswith("left")  # leavers are listed first
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Why this customer left" in spec for spec in titles)
+    words = " ".join(m.value for m in at.markdown)  # the first leaver is one the chart explains
+    assert "What pushed the risk up most" in words and "bad luck" not in words
 
 
 def test_home_choices_reach_the_simulate_page():
@@ -210,8 +212,11 @@ def test_plan_page_starts_valid_and_flags_overspending(lang):
         "problem.within_budget", lang, left=formatting.money(case.budget - used, lang)
     )
     label = t("plan_page.per_customer", lang, currency=currency_name(case.currency, lang))
-    table = next(d.value for d in at.dataframe if label in d.value.columns)
-    per_customer = table[label].tolist()
+    shown = next(d for d in at.dataframe if label in d.value.columns)
+    per_customer = shown.value[label].tolist()
+    assert '"%,.2f"' in shown.proto.columns  # every amount with two decimals (not 10.04 and 0.6)
+    online_input = next(n for n in at.number_input if n.key.startswith("plan_acq_online"))
+    assert online_input.proto.format == "%.0f"  # whole money, not 8000.00
     sq = case.status_quo.allocations
     sizes = {"key": 1000, "ordinary": 3000, "small": 6000}  # the 10/30/60 pyramid of 10,000
     expected = [(lv.care + lv.recovery + lv.cross_sell) / sizes[s] for s, lv in sq.items()]

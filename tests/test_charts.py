@@ -186,8 +186,21 @@ def test_timeline_stops_when_the_customer_leaves(run):
     left = run.customers["churn_month"].to_numpy()[slots]
     j = int(np.flatnonzero((left > 3) & (left < run.months))[0])
     fig = charts.customer_timeline(run.sample, j, "en")
-    stage_trace = next(tr for tr in fig.data if tr.name == "Stage")
-    assert max(stage_trace.x) == left[j]
+    stages = [tr for tr in fig.data if tr.marker.symbol == "square"]
+    assert max(max(tr.x) for tr in stages) == left[j]
+
+
+def test_timeline_names_each_stage_colour_in_the_legend(run):
+    """The stage markers were one legend entry ("Stage") for five colours."""
+    slots = run.sample["slots"]
+    j = int(np.flatnonzero(run.customers["churn_month"].to_numpy()[slots] > 0)[0])
+    fig = charts.customer_timeline(run.sample, j, "zh")
+    stages = [tr for tr in fig.data if tr.marker.symbol == "square"]
+    names = {tr.name for tr in stages}
+    assert "流失" in names  # the month she left has its own colour and name
+    assert len({tr.marker.color for tr in stages}) == len(stages) == len(names) >= 2
+    months = np.concatenate([tr.x for tr in stages])
+    assert len(months) == len(set(months))  # each month once
 
 
 def test_log_distribution_leaves_out_zero_spenders():
@@ -251,9 +264,38 @@ def test_why_she_left_is_her_push_above_the_average_customer(run):
         assert push.sum() == pytest.approx((p_mine - p_avg) * 100, abs=1e-6)
         assert np.sign(push[1:]).tolist() == np.sign(mine[1:] - average[1:]).tolist()
     fig = charts.churn_reasons(mine, average, "zh")
-    assert "个百分点" in str(fig.data[0].text) and "对数几率" not in _texts(fig)
-    assert "一般客户" in fig.layout.title.text
+    assert "百分点" in fig.layout.xaxis.title.text and "对数几率" not in _texts(fig)
+    assert list(fig.data[0].text) == [f"{v:+.2f}" for v in fig.data[0].x]
+    assert "一般客户" in fig.layout.title.subtitle.text
     assert t("term.frailty", "zh") not in list(fig.data[0].y)
+
+
+def test_the_drill_down_lists_first_the_leavers_the_chart_explains(run):
+    """The first leaver shown used to be one every part of whose risk was below the average's
+    (nothing to explain): now leavers pushed above the average come first, then the lucky
+    ones, then those who stayed, each group by the length of its story."""
+    from crmsim.ui.dashboards import drill_down_order
+
+    left = run.customers["churn_month"].to_numpy()[run.sample["slots"]]
+    order = drill_down_order(run, limit=len(left))
+    assert sorted(order) == list(range(len(left)))
+
+    def group(j):
+        if left[j] <= 0:
+            return 2
+        mine, like_average, _ = charts.churn_push(
+            run.sample["terms"][j], run.sample["terms_mean"][left[j] - 1]
+        )
+        return 0 if mine > like_average else 1
+
+    groups = [group(j) for j in order]
+    assert groups == sorted(groups) and set(groups) == {0, 1, 2}  # every kind is in this run
+    first = [j for j, g in zip(order, groups, strict=True) if g == 0]
+    assert [left[j] for j in first] == sorted((left[j] for j in first), reverse=True)
+    words = charts.churn_reason_words(
+        run.sample["terms"][order[0]], run.sample["terms_mean"][left[order[0]] - 1], "en"
+    )
+    assert "What pushed the risk up most" in words
 
 
 def test_why_she_left_in_words_names_the_biggest_pushes():

@@ -74,13 +74,26 @@ def roi(args: tuple, plan: Plan, months: int, case: Case, lang: Lang) -> None:
     )
 
 
+def drill_down_order(res: SimResult, limit: int = 200) -> np.ndarray:
+    """Sampled customers in the order the drill-down lists them: leavers whose risk was pushed
+    above a customer like them with the average's other parts (the ones the chart explains),
+    then leavers who were better off than that (propensity and luck), then those who stayed;
+    within each, the longest stories first."""
+    left_in = res.customers["churn_month"].to_numpy()[res.sample["slots"]]
+    explained = np.zeros(len(left_in), bool)
+    for j in np.flatnonzero(left_in > 0):
+        average = res.sample["terms_mean"][int(left_in[j]) - 1]  # the month she left
+        mine, like_average, _ = charts.churn_push(res.sample["terms"][j], average)
+        explained[j] = mine > like_average
+    return np.lexsort((-left_in, ~explained, left_in <= 0))[:limit]
+
+
 def customer(res: SimResult, pop: Population, lang: Lang) -> None:
     """One sampled customer's months, and for a leaver why she left."""
     slots = res.sample["slots"]
     left_in = res.customers["churn_month"].to_numpy()[slots]
     churned = left_in > 0
-    # leavers with the longest stories first, then those who stayed
-    order = np.lexsort((-left_in, ~churned))[:200]
+    order = drill_down_order(res)
     names = pop.customers["name"].to_numpy()
     pick = st.selectbox(
         t("sim.customer", lang),

@@ -178,6 +178,7 @@ def acquisition_inputs(plan: Plan, case_obj: Case, lang: Lang) -> dict[str, floa
             t(f"channel.{ch}", lang),
             min_value=0.0,
             step=500.0,
+            format="%.0f",  # whole money, as in the grid (not 8000.00)
             value=float(plan.acquisition.get(ch, 0.0)),
             help=t("plan_page.channel_help", lang, cost=f"{spec.cost:,.0f}", man=f"{spec.man:.0%}"),
             key=f"plan_acq_{ch}_{plan_version()}",
@@ -210,14 +211,14 @@ def plan_from_grid(
     )
 
 
-def cost_per_customer(
-    plan: Plan, seg: Segmentation, case_obj: Case, n: int, lang: Lang
-) -> pd.DataFrame:
-    """Money per customer per month in each segment (levers and managers; rates excluded,
-    they cost a share of revenue), at the case's reference population size."""
+def cost_per_customer(plan: Plan, seg: Segmentation, case_obj: Case, n: int, lang: Lang) -> None:
+    """Show the money per customer per month in each segment (levers and managers; rates
+    excluded, they cost a share of revenue), at the case's reference population size, every
+    amount with two decimals (not 10.04 beside 0.6)."""
     counts = np.bincount(seg.labels, minlength=len(seg.names)) * (
         case_obj.population.customers / max(n, 1)
     )
+    money_col = t("plan_page.per_customer", lang, currency=currency_name(case_obj.currency, lang))
     rows = []
     for name, count in zip(seg.names, counts, strict=True):
         lv = plan.allocations.get(name, Levers())
@@ -225,13 +226,15 @@ def cost_per_customer(
         rows.append(
             {
                 t("plan_page.segment", lang): segment_label(name, lang),
-                t(
-                    "plan_page.per_customer", lang, currency=currency_name(case_obj.currency, lang)
-                ): round(spent / count, 2) if count else 0.0,
+                money_col: spent / count if count else 0.0,
                 t("plan_page.rates", lang): f"{lv.rewards:.0%} / {lv.discount:.0%}",
             }
         )
-    return pd.DataFrame(rows)
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={money_col: st.column_config.NumberColumn(format="%,.2f")},
+    )
 
 
 # -- the budget --------------------------------------------------------------------------------
