@@ -71,7 +71,13 @@ def generate(case: Case, n: int | None = None, seed: int = 42, locale: str = "zh
         new, gen.integers(0, 3, n), 3 + gen.exponential(max(spec.tenure_mean - 3, 1), n)
     )
     tenure = np.floor(tenure).astype(np.float32)
-    traits = draw_traits(gen, n, spec, tenure)
+    survivors = tenure
+    if spec.first_purchase_months is not None:  # a purchase log's cohort, not survivors
+        low, high = spec.first_purchase_months
+        tenure = np.round(np.minimum(gen.uniform(low, high, n), HISTORY_MONTHS - 1))
+        tenure = tenure.astype(np.float32)
+        survivors = np.zeros(n, np.float32)  # the log holds those who left too
+    traits = draw_traits(gen, n, spec, survivors)
     channel = gen.choice(len(CHANNELS), size=n, p=CHANNEL_MIX)
     second = gen.integers(0, len(INDUSTRIES) if spec.names == "company" else len(AGE_BANDS), n)
 

@@ -1,6 +1,5 @@
 """Real data: a purchase log → RFM, BG/NBD + Gamma-Gamma CLV, segments, a population like it."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -9,8 +8,8 @@ from crmsim.customers_io import to_csv_bytes
 from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.segmentation import segment, tiers_by_value
-from crmsim.transactions import UNITS, columns_text, population_like, segment_frame
-from crmsim.ui import case_store, fit_report, formatting, navigation, purchase_logs, state, uploads
+from crmsim.transactions import UNITS, columns_text, segment_frame
+from crmsim.ui import fit_report, formatting, like_panel, navigation, purchase_logs, uploads
 
 lang = navigation.bootstrap("real_data")
 st.title(t("real.title", lang))
@@ -148,24 +147,4 @@ st.plotly_chart(
     key="real_alive",
 )
 
-st.subheader(t("real.like_title", lang))
-st.write(t("real.like_intro", lang))
-base_ids = [cid for cid in case_store.case_ids() if not cid.startswith(case_store.UPLOAD_PREFIX)]
-base_id = st.selectbox(
-    t("real.like_base", lang),
-    base_ids,
-    index=base_ids.index("online_retailer") if "online_retailer" in base_ids else 0,
-    format_func=lambda cid: case_store.case_label(cid, lang),
-    key="real_like_base",
-)
-if st.button(t("real.like_button", lang), key="real_like"):
-    # the example is named by its file; an upload by a digest of its data, not by a label
-    # in the language the button happened to be clicked in
-    label = source if log.example else ""
-    made = population_like(summary, bg, unit, case_store.case(base_id), name=label[:40])
-    n = int(np.clip(len(summary), 100, 100_000))
-    state.choose_case(case_store.add_case(made), n)
-    st.session_state["real_like_done"] = made.title.get(lang)
-if st.session_state.get("real_like_done"):
-    st.success(t("real.like_done", lang, title=st.session_state["real_like_done"]))
-    navigation.page_link("pages/customers.py", t("real.like_next", lang))
+like_panel.show(log, found, lang)  # a population like these customers, compared

@@ -465,6 +465,15 @@ def test_real_data_page_fits_the_example_and_makes_a_population_to_simulate(lang
     assert any(clv_title in d.value.columns for d in at.dataframe)
     at.button(key="real_like").click().run()
     assert not at.exception and at.success
+    # the synthetic book next to the real one: every figure within its tolerance on CDNOW
+    verdict = t("real.like.verdict", lang)
+    compared = next(d.value for d in at.dataframe if verdict in d.value.columns)
+    assert len(compared) == 11 and set(compared[verdict]) == {t("real.like.within", lang)}
+    assert t("real.like.fig_buy_share", lang) in set(compared[t("real.like.figure", lang)])
+    assert (
+        at.selectbox(key=next(w.key for w in at.selectbox if "currency" in str(w.key))).value
+        == "USD"
+    )
     at.switch_page("pages/simulate.py").run()
     caption = next(c.value for c in at.caption if "2,357" in c.value)
     assert ("与你的数据相似" if lang == "zh" else "Customers like your data") in caption

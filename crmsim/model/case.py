@@ -32,6 +32,8 @@ EVENT_PARAMS: tuple[str, ...] = get_args(EventParam)
 # h_loyalty = 2500 is reported instead of overflowing the hazard.
 Coef = Annotated[float, Field(ge=-50, le=50)]
 Share = Annotated[float, Field(ge=0, le=5)]  # a spend multiplier per lifecycle stage
+Months12 = Annotated[float, Field(ge=0, le=12)]  # within the 12-month history (population.py)
+Positive = Annotated[float, Field(gt=0, le=1e9)]
 
 
 class _Strict(BaseModel):
@@ -79,6 +81,31 @@ class PopulationSpec(_Strict):
     expectation_mean: float = Field(0.82, ge=0.3, le=1.0)
     expectation_sd: float = Field(0.08, ge=0, le=0.3)
     fit_sd: float = Field(0.06, ge=0, le=0.3, description="spread of how well the offer fits")
+    # Optional, for a population like a purchase log's customers (crmsim.purchases.like); left
+    # out, every built-in case draws exactly as before.
+    first_purchase_months: tuple[Months12, Months12] | None = Field(
+        None,
+        strict=False,  # a TOML list; the items stay strict
+        description="a log's cohort: each customer first bought between these many months "
+        "before the end of the 12-month history (uniform); that purchase is in her history",
+    )
+    spend_per_purchase: tuple[Positive, Positive, Positive] | None = Field(
+        None,
+        strict=False,
+        description="Gamma-Gamma (p, q, v): mean spend per purchase z = p/ν, ν ~ Gamma(q, v); "
+        "the wallet follows it (W = z·λ/SOW₀) instead of wallet_median and wallet_sigma",
+    )
+
+    first_spend_ratio: float = Field(
+        1.0, gt=0, le=100, description="a log's cohort: first purchase's spend / a repeat one's"
+    )
+
+    @model_validator(mode="after")
+    def _cohort_ordered(self) -> PopulationSpec:
+        band = self.first_purchase_months
+        if band is not None and not band[0] <= band[1]:
+            raise IssueValue("bad_first_purchase")
+        return self
 
 
 class Costs(_Strict):

@@ -144,6 +144,12 @@ class Run:
         self.seg = seg.astype(np.intp)
         self.entry = entry
         self.history = history
+        # a purchase log's cohort (PopulationSpec.first_purchase_months): see _cohort_purchases
+        self.cohort = (
+            history
+            and case.kind == "noncontractual"
+            and case.population.first_purchase_months is not None
+        )
         self.n_initial = len(seg) if n_initial is None else n_initial
         self.next_slot = self.n_initial  # prospects fill slots from here, in order
         self.man_u = man_u
@@ -316,11 +322,18 @@ class Run:
         step.loyalty(st, r.rewards, mp, self.lockin_live)  # 6
         step.grievance(st, fails, comp, mp)  # 7
         h, left, terms, bought, q_buy = self._churn(st, tr, r, u, start, active, mods)  # 8
+        first = None
+        if self.cohort:
+            bought, q_buy, first = self._cohort_purchases(
+                t, used, st, tr, r, u, start, active, mods, bought
+            )
         expected = step.spending(st, tr, r, self.m_stage, mods, mp)  # 9
         if q_buy is not None:  # a shop: the month's spend comes with its purchases
             spend = np.where(bought, expected / np.maximum(q_buy, F32(1e-6)), F32(0))
         else:
             spend = expected * active
+        if first is not None and first.any():  # a log's first purchases: their own size
+            spend = np.where(first, spend * self.case.population.first_spend_ratio, spend)
         st.bought |= bought
         new = step.stages(st, active, left, expected, mp)  # 10
         self._end_of_month(st, tr, start, new, active, expected)
@@ -365,6 +378,23 @@ class Run:
         if self.sample is not None:
             self._sample_month(t, active, fails, comp, terms, left)
         return profit
+
+    def _cohort_purchases(self, t, used, st, tr, r, u, start, active, mods, bought) -> tuple:
+        """The history of a purchase log's customers, as the log has it (BG/NBD): the month
+        she joins is her first purchase; after a repeat purchase she drops out with the
+        hazard h of a shop's run (step 8) and buys no more — a silent lapsed customer, as a
+        shop sees one, who stays on the books; spend comes with purchases, as in a shop's run."""
+        first = active & (self.entry[:used] == t)
+        m = self.m_stage[start].astype(np.float64)
+        q = -np.expm1(-tr.purchase_rate.astype(np.float64) * m)  # exact for tiny rates
+        terms = step.hazard_terms(
+            st, tr, r, mods, self.stage_hazard, self.log_tenure, self.mp, self.lockin_live
+        )
+        repeat = bought & ~first
+        h, _ = step.churn(terms, u[rngs.U_BUY], active, repeat)
+        gone = np.flatnonzero(repeat & (u[rngs.U_BUY] < h))
+        self.traits.purchase_rate[gone] = 0.0  # from next month on
+        return bought | first, q, first
 
     def _q_buy(self, rate: np.ndarray, stage: np.ndarray) -> np.ndarray:
         """P(at least one purchase this month) = 1 − e^(−λ·m_stage)."""

@@ -65,6 +65,8 @@ def draw_traits(
     beta = KANO_BETA[kano].T * gen.lognormal(0.0, 0.2, (len(LEVERS), n)).astype(F32)
     shape = spec.purchase_shape
     rate = spec.purchase_rate * gen.gamma(shape, 1.0 / shape, n)
+    if spec.spend_per_purchase is not None:
+        wallet, rate = _wallet_per_purchase(gen, spec.spend_per_purchase, rate, sow)
     fit = gen.normal(0.0, spec.fit_sd, n)
     u_star = gen.random(n)
     value = wallet * sow
@@ -90,6 +92,18 @@ def draw_traits(
         rising_star=star,
         key_resp=key_resp.astype(F32),
     )
+
+
+def _wallet_per_purchase(gen: np.random.Generator, pqv, rate: np.ndarray, sow: np.ndarray):
+    """A purchase log's customers (PopulationSpec.spend_per_purchase, Gamma-Gamma): mean spend
+    per purchase z = p/ν with ν ~ Gamma(q, rate v), and a wallet that makes a purchase month's
+    spend z times the purchases in it: W·SOW₀·m/(1 − e^(−λm)) = z·λm/(1 − e^(−λm)), so
+    W = z·λ/SOW₀. Rates are floored at 1e-4 a month (a purchase every 800 years) so that the
+    spend of a first purchase stays finite in float32."""
+    p, q, v = pqv
+    z = p * v / gen.gamma(q, 1.0, len(rate))
+    rate = np.maximum(rate, 1e-4)
+    return z * rate / sow, rate
 
 
 def stage_spend(case: Case) -> np.ndarray:
