@@ -50,7 +50,7 @@ SITE = """\
   }}
   server {{
     listen {listen};
-    client_max_body_size 8m;  # above Streamlit's server.maxUploadSize (5 MB)
+    client_max_body_size 200m;  # Streamlit's server.maxUploadSize (a 100 MB purchase log)
     location / {{
       proxy_pass http://crmlab;
       proxy_http_version 1.1;

@@ -1,9 +1,12 @@
 """Classroom load (DESIGN §5): a class of bots on one app process, as a real class would be.
 
     python benchmarks/bench_classroom.py [--students 60] [--customers 5000] [--rounds 4]
-                                         [--postgres URL]
+                                         [--postgres URL] [--processes 2]
 
-Starts the app on a fresh classroom store (SQLite in WAL mode, or PostgreSQL), then, through
+Starts the app on a fresh classroom store (SQLite in WAL mode, or PostgreSQL; with
+``--processes N``, N app processes behind Debian's nginx with sticky sessions, sharing the
+PostgreSQL database, the teams spread evenly over them, as ``benchmarks/_proxy.py`` and the
+README's deployment section set it up), then, through
 the running app's websocket exactly as browser tabs do (``benchmarks/bots.py``), an instructor
 opens a room from the console and N teams join from the room's link. Measured:
 
@@ -26,16 +29,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
+import secrets
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import _proxy  # noqa: E402
 from benchmarks._server import app_server  # noqa: E402
 from benchmarks.bots import Tab  # noqa: E402
 from benchmarks.class_bots import Report, open_console  # noqa: E402
@@ -65,10 +72,15 @@ def _spread(times: list[float]) -> dict[str, float]:
     }
 
 
-async def _all_open(url: str, queries: list[str]) -> tuple[float, list[Tab]]:
+Route = tuple[str, dict]  # a websocket base and the headers its browser sends (sticky cookie)
+
+
+async def _all_open(routes: list[Route], queries: list[str]) -> tuple[float, list[Tab]]:
     """Every tab opened at the same moment; seconds until the last is drawn."""
     start = time.perf_counter()
-    tabs = await asyncio.gather(*(Tab.open(url, "classroom", q) for q in queries))
+    tabs = await asyncio.gather(
+        *(Tab.open(url, "classroom", q, h) for (url, h), q in zip(routes, queries, strict=True))
+    )
     return time.perf_counter() - start, list(tabs)
 
 
@@ -104,15 +116,17 @@ async def _reveal(console: Tab, tabs: list[Tab], lang: str, rnd: int) -> list[fl
     return list(times)
 
 
-async def _game(url: str, args, out: dict) -> None:
+async def _game(routes: list[Route], args, out: dict) -> None:
+    """The console on the first route; team i on route i."""
     lang = "zh"
     report = Report()
-    console = await open_console(url, lang, args.rounds, 6, report, args.customers)
-    out["room"] = report.code
+    console = await open_console(routes[0], lang, args.rounds, 6, report, args.customers)
+    out["room"], out["passcode"] = report.code, report.passcode
     join_start = time.perf_counter()
 
     async def join(i: int) -> Tab:
-        tab = await Tab.open(url, "classroom", f"lang={lang}&room={report.code}")
+        url, headers = routes[i]
+        tab = await Tab.open(url, "classroom", f"lang={lang}&room={report.code}", headers)
         tab.put("room_join_name", f"第{i + 1}组")
         await tab.click(label=t("room.join", lang))
         return tab
@@ -122,7 +136,7 @@ async def _game(url: str, args, out: dict) -> None:
     queries = [tab.query for tab in tabs]  # each team's seat, as its address holds it
     for tab in tabs:
         await tab.close()
-    total, tabs = await _all_open(url, queries)
+    total, tabs = await _all_open(routes, queries)
     out["open"] = {"all_drawn_s": round(total, 2), **_spread([tb.opened_in for tb in tabs])}
     for rnd in range(1, args.rounds + 1):
         submits = await _submit_all(tabs, lang)
@@ -132,7 +146,7 @@ async def _game(url: str, args, out: dict) -> None:
         if rnd == 1:  # everyone reloads at once after the first reveal
             for tab in tabs:
                 await tab.close()
-            total, tabs = await _all_open(url, [tb.query for tb in tabs])
+            total, tabs = await _all_open(routes, [tb.query for tb in tabs])
             opened = [tb.opened_in for tb in tabs]
             out["open_after_reveal"] = {"all_drawn_s": round(total, 2), **_spread(opened)}
         if rnd < args.rounds:
@@ -140,7 +154,6 @@ async def _game(url: str, args, out: dict) -> None:
             await console.click("room_do_advance")
     for tab in [*tabs, console]:
         await tab.close()
-    out["passcode"] = report.passcode
 
 
 def main() -> int:
@@ -152,7 +165,10 @@ def main() -> int:
     p.add_argument("--customers", type=int, default=5000)
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--postgres", default="", help="a PostgreSQL URL instead of SQLite")
+    p.add_argument("--processes", type=int, default=1, help="app processes behind nginx")
     args = p.parse_args()
+    if args.processes > 1 and not args.postgres:
+        p.error("--processes above 1 shares the room through PostgreSQL: give --postgres URL")
     folder = Path(tempfile.mkdtemp(prefix="crmlab_load_"))
     url = args.postgres or f"sqlite:///{folder / 'classroom.db'}"
     if args.postgres:
@@ -169,11 +185,34 @@ def main() -> int:
         "students": args.students,
         "customers": args.customers,
         "store": "postgresql" if args.postgres else "sqlite",
+        "processes": args.processes,
+        "load_average_1min_at_start": round(os.getloadavg()[0], 1),  # a shared machine's load
     }
     env = {"DATABASE_URL": url}
-    with app_server(env, log=folder / "server.log") as (port, server):
-        asyncio.run(_game(f"ws://127.0.0.1:{port}", args, out))
-        out.update(_memory_mb(server.pid))
+    if args.processes > 1:  # the same cookie secret on every process, the proxy trusted
+        env |= {
+            "CRMLAB_TRUSTED_PROXIES": "127.0.0.1",
+            "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(16),
+        }
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(app_server(env, log=folder / f"server{i}.log"))
+            for i in range(args.processes)
+        ]
+        if args.processes == 1:
+            routes = [(f"ws://127.0.0.1:{servers[0][0]}", {})] * args.students
+        else:
+            front = stack.enter_context(_proxy.proxy([port for port, _ in servers]))
+            cookies = _proxy.spread_cookies(front, args.students, args.processes)
+            routes = [(f"ws://127.0.0.1:{front}", {"Cookie": f"crmlab_node={c}"}) for c in cookies]
+        try:
+            asyncio.run(_game(routes, args, out))
+        except TimeoutError as exc:  # keep what was measured, say where it stopped
+            out["stopped"] = str(exc).splitlines()[0]
+        out["load_average_15min_at_end"] = round(os.getloadavg()[2], 1)
+        memory = [_memory_mb(server.pid) for _, server in servers]
+        out["rss_mb"] = round(sum(m["rss_mb"] for m in memory), 1)  # all processes
+        out["peak_rss_mb"] = max(m["peak_rss_mb"] for m in memory)  # the largest one
     store = Classroom(url)
     status = store.status(out["room"], out.pop("passcode"))
     every = bool(status["version"].notna().all()) and len(status) == args.students
@@ -181,6 +220,8 @@ def main() -> int:
     store.close()
     (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
     name = "classroom.json" if not args.postgres else "classroom_postgres.json"
+    if args.processes > 1:
+        name = f"classroom_postgres_{args.processes}_processes.json"
     (ROOT / "benchmarks" / "results" / name).write_text(json.dumps(out, indent=2))
     print(json.dumps(out, indent=2))
     return 0

@@ -1,9 +1,13 @@
 """A team's screens in the classroom: joining, its seat, the round it is playing, submitting
 exactly the plan on screen, and its own results.
 
-The round panel is a fragment that looks at the room every ``POLL_S`` seconds: a reveal, a
-new round or a deadline reaches every open tab within a few seconds, without a reload, and
-the tab tells the store it is still there (and whether its plan differs from the saved one).
+Every open tab runs a small fragment that looks at the room every ``POLL_S`` seconds and
+draws nothing: when the room moved on (a reveal, a new round, a deadline), the whole page is
+drawn again, so the news reaches every open tab within a few seconds without a reload; the
+rest of the time a tab costs the server one cached read. It also tells the store the tab is
+still there (and whether its plan differs from the saved one), at most every
+``SEEN_EVERY_S`` seconds. (Redrawing the round panel itself every 2 s in 60 tabs saturated a
+2-core server: a reveal did not reach 60 tabs within 2 minutes.)
 A submit names the round and the plan version the tab showed, so a tab that fell behind is
 told "not saved" and why, never saves into a round it did not see.
 """
@@ -16,6 +20,7 @@ import streamlit as st
 
 from crmsim.classroom import ClassroomError, Room
 from crmsim.classroom.scoring import book_forecast, room_segments
+from crmsim.classroom.store import SEEN_EVERY_S
 from crmsim.i18n import Lang, t
 from crmsim.plans import Plan, check_plan
 from crmsim.ui import navigation, plan_grid, seat
@@ -169,7 +174,8 @@ def submit_box(found: dict, room: Room, plan: Plan, issues: list, lang: Lang, wh
     else:
         key = "room.team.saved_same" if same else "room.team.saved_other"
         st.success(t(key, lang, version=mine.version, time=clock_text(mine.submitted_at)))
-    store().heartbeat(room.code, found["token"], editing=not same)
+    st.session_state["room_editing"] = not same
+    _beat(found)
     if not room.accepting(time.time()):
         return
     if issues:
@@ -210,11 +216,36 @@ def mark_drawn(room: Room) -> None:
     st.session_state["room_drawn_version"] = room.version
 
 
+def _beat(found: dict) -> None:
+    """Tell the store this tab is open (and editing or not), at most every ``SEEN_EVERY_S``
+    seconds or when editing changed: no read or write at all in between."""
+    editing = st.session_state.get("room_editing")
+    now = time.time()
+    last = st.session_state.get("room_beat")
+    if last and now - last[0] < SEEN_EVERY_S and last[1] == editing:
+        return
+    st.session_state["room_beat"] = (now, editing)
+    store().heartbeat(found["code"], found["token"], editing=editing)
+
+
 @st.fragment(run_every=POLL_S)
+def watch_room(found: dict) -> None:
+    """Every ``POLL_S`` seconds: redraw the whole page when the room moved on; draws
+    nothing itself. Call it after ``mark_drawn`` (else a page would redraw itself forever).
+    A store error is left to the page's next full run to tell."""
+    try:
+        room = store().close_if_due(found["code"])
+        follow_room(room)
+        _beat(found)
+    except ClassroomError:
+        return
+
+
 def round_panel(found: dict, lang: Lang) -> None:
-    """The round's status and Submit on the classroom page, kept current."""
+    """The round's status and Submit on the classroom page (kept current by
+    ``watch_room``)."""
     room = store().close_if_due(found["code"])
-    follow_room(room)
+    watch_room(found)  # after the page marked the version it draws
     round_header(room, lang)
     if room.phase == "ended":
         st.info(t("room.team.game_over", lang))
@@ -264,12 +295,13 @@ def plan_page_panel(plan: Plan, lang: Lang) -> None:
         return
     st.session_state["room_draft"] = plan.model_dump_json()
     _plan_page_box(found, plan, lang)
+    watch_room(found)  # after the box marked the version it draws
 
 
-@st.fragment(run_every=POLL_S)
 def _plan_page_box(found: dict, plan: Plan, lang: Lang) -> None:
     try:
         room = store().close_if_due(found["code"])
+        mark_drawn(room)
     except ClassroomError as exc:
         show_error(exc, lang)
         return
