@@ -68,3 +68,29 @@ def test_without_a_plan_search_there_is_no_answer_key(store, case, monkeypatch):
     store.reveal(code, pw, 1)
     store.show_answer_key(code, pw)
     assert store.room(code).key_revealed and store.answer_key(code, 1) is None
+
+
+def test_the_plan_searchs_stored_key_is_the_answer_key(store, case, monkeypatch, tmp_path):
+    """Through the real ``crmsim.optimize.best_plan``: a key stored for the room's case is
+    played and scored like a team; a case without a stored key has none."""
+    import json
+
+    from crmsim import optimize
+    from crmsim.classroom import scoring
+
+    monkeypatch.setattr(optimize, "ANSWER_KEYS", tmp_path)  # no keys stored yet
+    scoring._best_plan.cache_clear()
+    code, pw = open_room(store, case)
+    _, a = store.join(code, "Alpha")
+    key_plan = care_plan(case, 1.2)
+    store.submit(code, a, key_plan, 1)
+    store.reveal(code, pw, 1)
+    store.show_answer_key(code, pw)
+    assert store.answer_key(code, 1) is None
+    (tmp_path / f"{case.id}.json").write_text(json.dumps({"best_plan": key_plan.model_dump()}))
+    scoring._best_plan.cache_clear()
+    key = store.answer_key(code, 1)
+    assert key["score"] == pytest.approx(
+        store.results(code).set_index("team").loc["Alpha", "score"]
+    )
+    scoring._best_plan.cache_clear()
