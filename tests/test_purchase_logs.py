@@ -335,3 +335,17 @@ def test_the_retail_sample_fits_converge_and_its_holdout_is_within_15_percent():
     assert found.bgnbd.converged and found.gamma_gamma.converged
     keys = {f.key: f.level for f in found.diagnostics}
     assert keys.get("converged") == "ok" and keys["holdout_close"] == "ok"
+
+
+@pytest.mark.parametrize(("lang", "word"), [("zh", "拟合"), ("en", "Fitting BG/NBD")])
+def test_cli_progress_bar_is_drawn_on_stderr_in_the_user_s_language(lang, word, capsys):
+    args = ["--lang", lang, "clv", "--transactions", str(CDNOW), "--calibration-end"]
+    assert main([*args, "1997-09-30", "--progress"]) == 0
+    _, err = capsys.readouterr()
+    bars = [line for line in err.replace("\r", "\n").splitlines() if line.startswith("[")]
+    percents = [int(line.split("]")[1].split("%")[0]) for line in bars]
+    assert percents == sorted(percents) and percents[-1] == 100 and len(set(percents)) >= 4
+    assert word in err and "Traceback" not in err
+    assert main([*args[:-1], "--calibration-end", "1997-09-30"]) == 0  # not a terminal: no bar
+    _, err = capsys.readouterr()
+    assert not any(line.startswith("[#") for line in err.replace("\r", "\n").splitlines())

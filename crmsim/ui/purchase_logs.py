@@ -180,7 +180,7 @@ def _pickers(header: list[str], digest: str, lang: Lang) -> Options:
         t("real.log.date_format", lang),
         key=f"real_date_format_{digest}",
         max_chars=40,
-        placeholder="%d/%m/%Y %H:%M",
+        placeholder=t("real.log.date_format_example", lang),
         help=t("real.log.date_format_help", lang),
     )
     drop = right.checkbox(t("real.drop_duplicates", lang), key="real_drop")
