@@ -86,6 +86,10 @@ ZH = {
     "Produced with Plotly.js": "由 Plotly.js 绘制",
     "Double-click to zoom back out": "双击恢复原来的缩放",
     "Click to enter Colorscale title": "",
+    # screen-reader announcements of an open select box (react-aria, in the browser's locale)
+    "Show suggestions": "显示建议",
+    "Dismiss": "关闭",
+    "Suggestions": "建议",
 }
 for month, name in enumerate(
     (
@@ -116,6 +120,8 @@ ZH_PATTERNS = (
     (r"^(.*) files are not allowed\.?$", "不接受这种类型的文件（$1）"),
     (r"^• (.+)$", "· $1"),
     (r"^(\d+) selected$", "已选 $1 项"),
+    (r"^(\d+) options? available\.$", "共 $1 个选项"),
+    (r"^(.+), selected$", "$1，已选"),
 )
 
 _SCRIPT = (Path(__file__).parent / "widget_texts.js").read_text(encoding="utf-8")

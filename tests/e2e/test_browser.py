@@ -289,6 +289,7 @@ def _latin_only(texts: list[str], page: str) -> list[str]:
             continue
         if page == "glossary" and text.startswith("· "):  # the English name beside each term
             continue
+        text = re.sub(r"%[A-Za-z]", "", text)  # a date format's codes (%d/%m/%Y) are not words
         words = re.findall(r"[A-Za-z][A-Za-z0-9/.\-]*", text)
         if any(w not in LATIN_ALLOWED and len(w) > 1 for w in words):  # one letter: a symbol
             bad.append(text)
@@ -311,6 +312,16 @@ def test_a_chinese_page_shows_no_english(server):
                 _click_and_wait(page, "开始模拟" if path == "simulate" else "开始比较")
             page.wait_for_timeout(1500)
             bad = _latin_only(page.evaluate(TEXTS), path)
+            if path == "simulate":  # every tab of the dashboards, not only the first
+                for tab in page.get_by_role("tab").all()[1:]:
+                    tab.click()
+                    _settle(page, 1500)
+                    bad += _latin_only(page.evaluate(TEXTS), path)
+            if path == "learn":  # an open select box and what it tells screen readers
+                page.locator("[data-testid='stSelectbox']").first.click()
+                page.wait_for_timeout(800)
+                bad += _latin_only(page.evaluate(TEXTS), path)
+                page.keyboard.press("Escape")
             if bad:
                 found[path or "home"] = bad
         browser.close()
