@@ -114,3 +114,23 @@ def test_size_limits(telecom):
         generate(telecom, 0)
     with pytest.raises(ValueError):
         generate(telecom, 1_000_001)
+
+
+@pytest.mark.parametrize("cid", ["telecom", "retail", "rice_shop", "b2b_it"])
+def test_tenure_recency_frequency_and_spend_agree_for_every_customer(cid):
+    """A customer's observed history tells one story: no purchase before she joined, a
+    customer who joined in the window did so with a purchase, one who has just joined has
+    nothing yet, and a shop's customer spends only when she buys."""
+    case = load_case(cid)
+    c = generate(case, 3000, seed=4).customers
+    tenure, rec, freq = (c[k].to_numpy() for k in ("tenure_months", "recency", "frequency"))
+    spend = c["monetary"].to_numpy()
+    assert (rec <= np.minimum(tenure, HISTORY_MONTHS)).all()
+    assert (rec >= 0).all() and (freq >= 0).all()
+    joined = (tenure >= 1) & (tenure < HISTORY_MONTHS)  # joined within the window
+    assert (freq[joined] >= 1).all()
+    new = tenure == 0
+    assert (freq[new] == 0).all() and (spend[new] == 0).all()
+    if case.kind == "noncontractual":
+        assert (spend[freq == 0] == 0).all()
+    assert (spend[tenure >= 1] >= 0).all()

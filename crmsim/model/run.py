@@ -236,9 +236,9 @@ class Run:
         """New relationships this month: the history's late joiners, or the customers this
         month's acquisition money wins (acquisition.Pools) into the next prospect slots."""
         got = np.zeros(len(CHANNELS))
-        if self.history:
-            joining = np.flatnonzero(self.entry == t)
-            start_relationship(self.state, self.traits, joining, self._price(joining))
+        if self.history:  # a customer who joins in the window joins with a purchase
+            self.joining = np.flatnonzero(self.entry == t)
+            start_relationship(self.state, self.traits, self.joining, self._price(self.joining))
             return got
         if not self.plan.acquisition.any():
             return got
@@ -407,13 +407,22 @@ class Run:
         draw of its own does, and dropout can only follow a purchase. A history run has no
         churn (its customers are survivors)."""
         mp, uc = self.mp, u[rngs.U_CHURN]
+        shop = self.case.kind == "noncontractual"
         if self.history:
-            bought = active & (uc < self._q_buy(tr.purchase_rate, start))
-            return np.zeros(len(start), F32), np.zeros(0, np.intp), None, bought, None
+            q_buy = self._q_buy(tr.purchase_rate, start)
+            bought = active & ((u[rngs.U_BUY] if shop else uc) < q_buy)
+            bought[self.joining] = True
+            return (
+                np.zeros(len(start), F32),
+                np.zeros(0, np.intp),
+                None,
+                bought,
+                q_buy if shop else None,
+            )
         terms = step.hazard_terms(
             st, tr, r, mods, self.stage_hazard, self.log_tenure, mp, self.lockin_live
         )
-        if self.case.kind == "noncontractual":
+        if shop:
             q_buy = self._q_buy(tr.purchase_rate, start)
             bought = active & (u[rngs.U_BUY] < q_buy)
             h, churned = step.churn(terms, uc, active, bought)
@@ -545,7 +554,9 @@ def run_history(pop: Population, case: Case, months: int, seed: int) -> dict:
     late = np.flatnonzero(state.stage == PROSPECT)  # join right after the window
     start_relationship(state, traits, late, run._price(late))
     active_months = np.clip(months + 1 - np.maximum(entry, 1), 0, months).astype(np.float64)
-    recency = np.where(run.last_buy >= 0, months - run.last_buy, months).astype(np.int32)
+    # months since the last purchase; never bought in the window: months since she joined
+    recency = np.where(run.last_buy >= 0, months - run.last_buy, np.minimum(months, tenure_end))
+    recency = recency.astype(np.int32)
     revenue = run.revenue_margin(slice(0, n))[0]
     list_spend = revenue / np.maximum(1 - cp.levers[cp.seg, DISCOUNT], 1e-9)
     observed = {
