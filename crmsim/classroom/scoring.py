@@ -155,25 +155,33 @@ def play(room, by_round: dict[int, tuple[Plan, int]], upto: int) -> dict:
 
 
 def answer_key(room, upto: int) -> dict | None:
-    """The answer key's result for round ``upto``: the best plan the plan search finds for
-    the room's case, population and seed, played in every round and scored like a team.
-    None while this build has no plan search (``crmsim.optimize.best_plan``)."""
-    try:
-        from crmsim import optimize  # the plan search (issue 14); absent in this build
-    except ImportError:
-        return None
-    best_plan = getattr(optimize, "best_plan", None)
-    if best_plan is None or upto == 0:
+    """The answer key's result for round ``upto``: the case's stored best plan
+    (``python -m crmsim optimize --answer-key``) played in every round and scored like a team.
+    None when the case has no answer key (an instructor's own case)."""
+    from crmsim import optimize
+
+    if upto == 0:
         return None
     months = room.round_months * room.rounds
-    plan = _best_plan(best_plan, room.case_json, room.customers, room.seed, months)
-    if plan is None:  # no answer key for this case (an instructor's own case)
+    plan = _best_plan(
+        optimize.best_plan,
+        str(optimize.ANSWER_KEYS),
+        room.case_json,
+        room.customers,
+        room.seed,
+        months,
+    )
+    if plan is None:
         return None
     return play(room, {r: (plan, 0) for r in range(1, upto + 1)}, upto)
 
 
 @lru_cache(maxsize=8)
-def _best_plan(best_plan, case_json: str, customers: int, seed: int, months: int) -> Plan | None:
+def _best_plan(
+    best_plan, keys: str, case_json: str, customers: int, seed: int, months: int
+) -> Plan | None:
+    """The answer key, read once per case, folder of keys and room (``keys`` is in the cache
+    key so that a new folder of keys is read again)."""
     return best_plan(room_case(case_json), customers, seed, months)
 
 
