@@ -391,8 +391,9 @@ class Run:
             st, tr, r, mods, self.stage_hazard, self.log_tenure, self.mp, self.lockin_live
         )
         repeat = bought & ~first
-        h, _ = step.churn(terms, u[rngs.U_BUY], active, repeat)
-        gone = np.flatnonzero(repeat & (u[rngs.U_BUY] < h))
+        # the purchase took the month's purchase draw; dropout takes the churn draw
+        h, _ = step.churn(terms, u[rngs.U_CHURN], active, repeat)
+        gone = np.flatnonzero(repeat & (u[rngs.U_CHURN] < h))
         self.traits.purchase_rate[gone] = 0.0  # from next month on
         return bought | first, q, first
 
