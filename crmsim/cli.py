@@ -19,14 +19,15 @@ from pathlib import Path
 from crmsim import cli_model, exports
 from crmsim.cases import (
     CASES_DIR,
-    MAX_CUSTOMERS,
-    MIN_CUSTOMERS,
     Case,
     builtin_case_ids,
     calibration_report,
     load_case,
     load_case_bytes,
 )
+from crmsim.cli_common import check_months as _check_months
+from crmsim.cli_common import check_size as _check_size
+from crmsim.cli_common import write as _write
 from crmsim.errors import InputError, Issue
 from crmsim.i18n import Lang, catalog, normalize_lang, t
 from crmsim.plans import (
@@ -40,8 +41,6 @@ from crmsim.plans import (
     validate_plan,
 )
 from crmsim.reading import loads_json
-
-MAX_MONTHS = 120
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,34 +148,6 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     cli_model.add_commands(command)
     return p
-
-
-def _check_size(n: int | None, lang: Lang) -> None:
-    if n is not None and not MIN_CUSTOMERS <= n <= MAX_CUSTOMERS:
-        raise InputError(
-            [
-                Issue(
-                    "--customers",
-                    "population_size",
-                    {"low": MIN_CUSTOMERS, "high": MAX_CUSTOMERS, "value": n},
-                )
-            ]
-        )
-
-
-def _check_months(m: int | None) -> None:
-    if m is not None and not 1 <= m <= MAX_MONTHS:
-        raise InputError(
-            [Issue("--months", "months_range", {"low": 1, "high": MAX_MONTHS, "value": m})]
-        )
-
-
-def _write(path: str, text: str, lang: Lang) -> None:
-    if path == "-":
-        sys.stdout.write(text + "\n")
-        return
-    Path(path).write_text(text, encoding="utf-8")
-    print(t("cli.wrote", lang, path=path), file=sys.stderr)
 
 
 def _population(args, case: Case):

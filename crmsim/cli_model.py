@@ -7,6 +7,8 @@ import json
 import sys
 
 from crmsim.cases import builtin_case_ids, load_case
+from crmsim.cli_common import check_size as _check_size
+from crmsim.cli_common import write as _write
 from crmsim.errors import InputError, Issue
 from crmsim.i18n import Lang, t
 
@@ -84,8 +86,6 @@ def cmd_facts(args) -> int:
             )
     print(t("facts.summary", lang, n=len(rows), failed=failed), file=sys.stderr)
     if args.json:
-        from crmsim.cli import _write
-
         _write(args.json, json.dumps(rows, indent=1, ensure_ascii=False, default=_plain), lang)
     return 1 if failed else 0
 
@@ -98,7 +98,6 @@ def _plain(value):
 
 def cmd_optimize(args) -> int:
     from crmsim import optimize
-    from crmsim.cli import _check_size, _write
 
     lang = args.lang
     _check_size(args.customers, lang)
