@@ -142,13 +142,31 @@ class Evaluator:
         self.memo: dict[str, list[float]] = {}
         self.evals = 0
 
+    def segmentation(self, plan: Plan, seed: int):
+        """The book's segments under the plan's own segmentation (a preset may use the
+        customer pyramid where the status quo uses ABC)."""
+        if plan.segmentation == self.case.status_quo.segmentation:
+            return self.segs[seed]
+        spec = plan.segmentation
+        return segment_for_case(
+            self.books[seed].customers, spec.method, spec.params, self.case, seed
+        )
+
     def scores(self, plan: Plan) -> list[float]:
         key = plan.model_dump_json(exclude={"name"})
         if key not in self.memo:
             self.evals += 1
             self.memo[key] = [
                 score(
-                    simulate(self.books[s], self.case, plan, self.case.months, s, self.segs[s], 0),
+                    simulate(
+                        self.books[s],
+                        self.case,
+                        plan,
+                        self.case.months,
+                        s,
+                        self.segmentation(plan, s),
+                        0,
+                    ),
                     self.case,
                 )
                 for s in self.seeds
@@ -250,10 +268,11 @@ def search(
         plan = space.plan(cand)
         if plan is None:
             continue
+        before = ev.evals
         v = ev.mean(plan)
         if v > best_v:
             best_g, best_v = cand, v
-        if progress is not None:
+        if progress is not None and ev.evals > before:  # a new plan scored
             progress(ev.evals, evals, best_v)
     best = space.plan(best_g)
     return _report(case, best, ev, space, best_v, customers)

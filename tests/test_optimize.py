@@ -151,3 +151,16 @@ def test_answer_key_is_read_back_for_a_room(tmp_path, monkeypatch):
         json.dumps({"best_plan": case.status_quo.model_dump()}), encoding="utf-8"
     )
     assert optimize.best_plan(case, 2000, 1, 36) == case.status_quo
+
+
+def test_a_preset_is_scored_on_its_own_segmentation():
+    # beijing_post's status quo segments by ABC; the pyramid preset names key/ordinary/small:
+    # run on ABC segments its money would reach nobody and it would score like zero service.
+    case = load_case("beijing_post")
+    ev = optimize.Evaluator(case, 1500, (1,))
+    seg = ev.segs[1]
+    pyramid = optimize.preset_plan("pyramid", case, seg, 1500)
+    assert pyramid.segmentation != case.status_quo.segmentation
+    assert set(ev.segmentation(pyramid, 1).names) == set(pyramid.allocations)
+    zero = optimize.preset_plan("zero", case, seg, 1500)
+    assert ev.mean(pyramid) > ev.mean(zero) * 1.05
