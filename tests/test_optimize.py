@@ -6,7 +6,7 @@ import json
 import pytest
 
 from crmsim import optimize
-from crmsim.cases import load_case
+from crmsim.cases import builtin_case_ids, load_case
 from crmsim.cli import main
 from crmsim.plans import budget_use, check_plan, segment_spend
 from crmsim.population import generate
@@ -164,3 +164,21 @@ def test_a_preset_is_scored_on_its_own_segmentation():
     assert set(ev.segmentation(pyramid, 1).names) == set(pyramid.allocations)
     zero = optimize.preset_plan("zero", case, seg, 1500)
     assert ev.mean(pyramid) > ev.mean(zero) * 1.05
+
+
+@pytest.mark.parametrize("case_id", builtin_case_ids())
+def test_every_built_in_case_has_a_valid_answer_key(case_id):
+    """The stored answer keys (``optimize --answer-key``) stay plans of their case: a case
+    edited so that its key no longer fits fails here until the key is searched again."""
+    case = load_case(case_id)
+    data = json.loads((optimize.ANSWER_KEYS / f"{case_id}.json").read_text(encoding="utf-8"))
+    key = optimize.best_plan(case, 2000, 1, case.months)
+    assert key is not None and key.segmentation == case.status_quo.segmentation
+    pop = generate(case, 2000, seed=1)
+    seg = segment_for_case(pop.customers, key.segmentation.method, key.segmentation.params, case, 1)
+    spend = segment_spend(pop, seg, case)
+    issues = check_plan(key, seg.names, case, spend)
+    assert [i.key for i in issues] in ([], ["over_budget"])  # another book's forecast
+    assert budget_use(key, case, spend)["total"] <= case.budget * 1.03
+    assert data["checks"]["agrees_with_course"] is True
+    assert data["check"]["best"]["vs_status_quo"] > 2 * data["check"]["best"]["vs_status_quo_se"]
