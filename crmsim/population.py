@@ -17,8 +17,8 @@ import pandas as pd
 
 from crmsim import rng as rngs
 from crmsim.model.case import Case
+from crmsim.model.history import run_history
 from crmsim.model.plan import CHANNELS
-from crmsim.model.run import run_history
 from crmsim.model.state import STAGE_NAMES, Population
 from crmsim.model.traits import KANO_TYPES, draw_traits  # noqa: F401  (re-exported)
 from crmsim.places import places_pool

@@ -36,12 +36,11 @@ from crmsim.model.state import (
     CHURNED,
     EXPLORE,
     F32,
-    PROSPECT,
     Population,
     State,
     Traits,
 )
-from crmsim.model.traits import MAX_TENURE, initial_state, stage_spend, start_relationship
+from crmsim.model.traits import MAX_TENURE, stage_spend, start_relationship
 
 
 def _keep_freed_memory() -> None:
@@ -523,57 +522,6 @@ class Run:
 
 
 # -- public API ------------------------------------------------------------------------------
-def run_history(pop: Population, case: Case, months: int, seed: int) -> dict:
-    """Simulate the status-quo history of an existing book, without churn (they are survivors).
-
-    Customers who joined within the window enter in their joining month. Returns the end
-    state and the observed purchase summary (RFM, revenue, complaints).
-    """
-    from crmsim.segmentation import provisional_frame, segment
-
-    traits = pop.traits
-    n = len(pop.customers)
-    tenure_end = pop.customers["tenure_months"].to_numpy().astype(np.int64)
-    entry = np.where(tenure_end >= months, 0, months + 1 - tenure_end).astype(np.int16)
-    tenure0 = np.maximum(tenure_end - months, 0)
-    state = initial_state(traits, tenure0, case, rngs.stream(seed, rngs.POPULATION, 99), entry > 0)
-    frame = provisional_frame(pop.customers, traits)
-    seg = segment(
-        frame, case.status_quo.segmentation.method, case.status_quo.segmentation.params, seed=seed
-    )
-    cp = compile_plan(
-        case.status_quo,
-        seg.names,
-        seg.labels,
-        frame["monetary"].to_numpy(),
-        scale=n / case.population.customers,
-    )
-    state.pref[:] = 1 - cp.levers[cp.seg, DISCOUNT].astype(F32)
-    run = Run(case, traits, state, cp, cp.seg, entry, seed, months, history=True, value=cp.value)
-    for t in range(1, months + 1):
-        run.month(t)
-    late = np.flatnonzero(state.stage == PROSPECT)  # join right after the window
-    start_relationship(state, traits, late, run._price(late))
-    active_months = np.clip(months + 1 - np.maximum(entry, 1), 0, months).astype(np.float64)
-    # months since the last purchase; never bought in the window: months since she joined
-    recency = np.where(run.last_buy >= 0, months - run.last_buy, np.minimum(months, tenure_end))
-    recency = recency.astype(np.int32)
-    revenue = run.revenue_margin(slice(0, n))[0]
-    list_spend = revenue / np.maximum(1 - cp.levers[cp.seg, DISCOUNT], 1e-9)
-    observed = {
-        "recency": recency,
-        "frequency": run.buys.astype(np.int32),
-        "monetary": np.round(revenue / np.maximum(active_months, 1), 2),
-        "revenue": np.round(revenue, 2),
-        "complaints": state.complaints.astype(np.int32),
-    }
-    return {
-        "state": state,
-        "observed": observed,
-        "list_spend": list_spend / np.maximum(active_months, 1),
-    }
-
-
 def simulate(
     pop: Population,
     case: Case,
