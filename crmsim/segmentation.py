@@ -99,10 +99,6 @@ def _shares(params: dict, name: str, default: tuple[float, ...]) -> tuple[float,
     return vals
 
 
-def _rank_pct(x: pd.Series | np.ndarray, ties: str = "average") -> np.ndarray:
-    return pd.Series(np.asarray(x, dtype=float)).rank(method=ties, pct=True).to_numpy()
-
-
 def _by_rank(value: np.ndarray, shares: tuple[float, ...]) -> np.ndarray:
     """Label by descending value rank: the first ``shares[0]`` of customers get label 0, ..."""
     n = len(value)

@@ -132,15 +132,6 @@ def rate_cost_forecast(plan: Plan, spend: dict[str, float]) -> dict[str, dict[st
     return out
 
 
-def plan_cost(plan: Plan, case: Case, spend: dict[str, float] | None) -> float:
-    """Everything a plan spends per month: money levers, salaries, acquisition and, when the
-    book's spend per segment is known, the forecast cost of rewards and discounts."""
-    total = money_cost(plan, case.costs.kam_salary)
-    if spend is not None:
-        total += sum(sum(v.values()) for v in rate_cost_forecast(plan, spend).values())
-    return total
-
-
 # -- where more stops helping (the Plan page's lever guide) ---------------------------------
 @dataclass(frozen=True)
 class LeverGuide:

@@ -111,11 +111,6 @@ def stage_spend(case: Case) -> np.ndarray:
     return np.array([*case.model.stage_spend, 0.0, 0.0], F32)
 
 
-def buy_probability(rate: np.ndarray, stage: np.ndarray, m_stage: np.ndarray) -> np.ndarray:
-    """P(at least one purchase this month) = 1 − e^(−λ·m_stage); 0 when not a customer."""
-    return (1 - np.exp(-rate * m_stage[stage])).astype(F32)
-
-
 def initial_state(
     traits: Traits,
     tenure: np.ndarray,
