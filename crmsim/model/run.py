@@ -205,6 +205,14 @@ class Run:
         self.rates = (1 - d, g - d - rw * (1 - d))
         self.price_live |= bool((d > 0).any())
         self.lockin_live |= bool((rw > 0).any())
+        self.used = (lev > 0).any(axis=0)  # which levers the plan uses at all
+        # money per segment per month: care, complaint handling, marketing, manager salaries
+        self.money = (
+            lev[:, 0]
+            + lev[:, RECOVERY]
+            + lev[:, CROSS_SELL]
+            + lev[:, KAM] * self.case.costs.kam_salary
+        )
         if self.order is None and (lev[:, KAM] > 0).any():
             self.order = np.lexsort((-self.value, self.seg)).astype(np.int64)
 
@@ -274,23 +282,19 @@ class Run:
         """Each customer's response to the levers of her segment this month: r = β·(dose
         response), key-account response only for covered accounts, marketing only for
         customers loyal enough to listen (L > 0.3). None for a lever nobody uses."""
-        beta, lev = tr.beta, self.plan.levers
-
-        def used(k: int) -> bool:
-            return bool((lev[:, k] > 0).any())
-
+        beta, used = tr.beta, self.used
         kam = None
-        if used(KAM):
+        if used[KAM]:
             covered = self._coverage(active, doses.kam_capacity)
             kam = beta[KAM] * doses.kam[seg] * covered
         cross = None
-        if used(CROSS_SELL):
-            cross = beta[CROSS_SELL] * doses.cross_sell[seg] * (st.L > F32(0.3))
+        if used[CROSS_SELL]:
+            cross = beta[CROSS_SELL] * (doses.cross_sell[seg] * (st.L > F32(0.3)))
         return step.Responses(
-            care=beta[0] * doses.care[seg] if used(0) else None,
+            care=beta[0] * doses.care[seg] if used[0] else None,
             cross_sell=cross,
             kam=kam,
-            rewards=beta[REWARDS] * doses.rewards[seg] if used(REWARDS) else None,
+            rewards=beta[REWARDS] * doses.rewards[seg] if used[REWARDS] else None,
             discount=doses.discount[seg] if self.price_live else None,
             fatigue=doses.fatigue[seg] if (doses.fatigue > 0).any() else None,
         )
@@ -336,20 +340,13 @@ class Run:
         st.bought |= bought
         new = step.stages(st, active, left, expected, mp)  # 10
         self._end_of_month(st, tr, start, new, active, expected)
-        self.spend[sl] += spend
-        self.hazard[sl] = h
-        if left.size:
-            self.churn_month[left] = t
-            self.exit_sat[left] = st.S[left]
-        self._first_problems(fails, comp, t)
+        if t <= self.months:  # past the horizon only the valuation's sums are kept (§5)
+            self._keep_month(t, sl, spend, h, left, st.S, fails, comp)
         if self.history:
             self.last_buy[sl][bought] = t
             self.buys[sl] += bought
             return 0.0
-        money = (
-            lev[:, 0] + lev[:, RECOVERY] + lev[:, CROSS_SELL] + lev[:, KAM] * case.costs.kam_salary
-        )
-        levers_cost = np.where(n_seg > 0, money, 0.0)
+        levers_cost = np.where(n_seg > 0, self.money, 0.0)
         acq_cost = float(self.plan.acquisition.sum())
         spend_seg = np.bincount(seg, spend, minlength=self.S)
         profit = float(spend_seg @ self.rates[1] - levers_cost.sum() - acq_cost)
@@ -448,6 +445,16 @@ class Run:
         stars = stars[new[stars] < CHURNED]
         tr.wallet[stars] *= tr.growth[stars]
 
+    def _keep_month(self, t, sl, spend, h, left, S, fails, comp) -> None:
+        """What the horizon snapshot reports: spend so far, the hazard, who left when and how
+        satisfied, and each customer's first problem."""
+        self.spend[sl] += spend
+        self.hazard[sl] = h
+        if left.size:
+            self.churn_month[left] = t
+            self.exit_sat[left] = S[left]
+        self._first_problems(fails, comp, t)
+
     def _first_problems(self, fails: step.Failures, comp: step.Complaints, t: int) -> None:
         """Remember each customer's first problem of the run and its outcome (TARP's stay
         rates are measured on them)."""
@@ -480,8 +487,8 @@ class Run:
 
     # -- valuing the customers still there --------------------------------------------------
     def value_customers(self) -> dict:
-        """Play the final plan on for ``valuation_months`` past the horizon, without
-        acquisition, and average each survivor's margin (net of her share of the service money)
+        """Play the final plan on for ``valuation_months`` past the horizon, acquisition
+        included, and average each survivor's margin (net of her share of the service money)
         and hazard over the last ``valuation_smoothing`` of them (docs/model.md §5)."""
         mp = self.mp
         K = mp.valuation_months
