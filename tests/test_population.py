@@ -116,11 +116,12 @@ def test_size_limits(telecom):
         generate(telecom, 1_000_001)
 
 
-@pytest.mark.parametrize("cid", ["telecom", "retail", "rice_shop", "b2b_it"])
+@pytest.mark.parametrize("cid", ["telecom", "retail", "rice_shop", "b2b_it", "saas", "bank"])
 def test_tenure_recency_frequency_and_spend_agree_for_every_customer(cid):
     """A customer's observed history tells one story: no purchase before she joined, a
     customer who joined in the window did so with a purchase, one who has just joined has
-    nothing yet, and a shop's customer spends only when she buys."""
+    nothing yet, and nobody spends without a purchase (a contract customer's latest bill
+    counts when she bought nothing else)."""
     case = load_case(cid)
     c = generate(case, 3000, seed=4).customers
     tenure, rec, freq = (c[k].to_numpy() for k in ("tenure_months", "recency", "frequency"))
@@ -131,6 +132,6 @@ def test_tenure_recency_frequency_and_spend_agree_for_every_customer(cid):
     assert (freq[joined] >= 1).all()
     new = tenure == 0
     assert (freq[new] == 0).all() and (spend[new] == 0).all()
-    if case.kind == "noncontractual":
-        assert (spend[freq == 0] == 0).all()
+    assert (spend[freq == 0] == 0).all()
+    assert (rec[freq == 0] == np.minimum(tenure, HISTORY_MONTHS)[freq == 0]).all()
     assert (spend[tenure >= 1] >= 0).all()

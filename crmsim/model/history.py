@@ -47,10 +47,16 @@ def run_history(pop: Population, case: Case, months: int, seed: int) -> dict:
     late = np.flatnonzero(state.stage == PROSPECT)  # join right after the window
     start_relationship(state, traits, late, run._price(late))
     active_months = np.clip(months + 1 - np.maximum(entry, 1), 0, months).astype(np.float64)
+    revenue = run.revenue_margin(slice(0, n))[0]
+    if case.kind == "contractual":
+        # a contract customer pays a bill every month: one who bought nothing else in the
+        # window still has her latest bill, so her table never shows spend without a purchase
+        billed_only = (run.buys == 0) & (revenue > 0)
+        run.buys[billed_only] = 1
+        run.last_buy[billed_only] = months
     # months since the last purchase; never bought in the window: months since she joined
     recency = np.where(run.last_buy >= 0, months - run.last_buy, np.minimum(months, tenure_end))
     recency = recency.astype(np.int32)
-    revenue = run.revenue_margin(slice(0, n))[0]
     list_spend = revenue / np.maximum(1 - cp.levers[cp.seg, DISCOUNT], 1e-9)
     observed = {
         "recency": recency,
