@@ -824,8 +824,8 @@ def roi_bars(table: pd.DataFrame, lang: Lang) -> go.Figure:
 
 
 def lesson_chart(spec: dict, lang: Lang) -> go.Figure:
-    """A lesson experiment's chart from its data (``crmsim.lesson_experiments.chart``): bars or lines, one
-    trace per series, labels from the catalogs."""
+    """A lesson experiment's chart from its data (``crmsim.lesson_experiments.chart``): bars
+    or lines, one trace per series, labels from the catalogs."""
     x = [t(v, lang) for v in spec["x"]] if spec.get("x_keys") else spec["x"]
     fig = go.Figure()
     for i, (key, values) in enumerate(spec["series"].items()):
