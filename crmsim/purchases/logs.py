@@ -323,8 +323,49 @@ def read_transactions(
     tick(0.75, "amounts")
     amounts, amount_field = _amounts(df, chosen, amount_from)
     tick(0.85, "clean")
+    bad_dates = _refuse_bad_rows(
+        chosen, amount_field, guest, scientific, dates, amounts, today, source
+    )
+    keep, cancelled, returns, blank, unreadable, notes = _rows_left_out(
+        df, chosen, amount_field, guest, dates, amounts, bad_dates
+    )
+    frame = pd.DataFrame(
+        {"customer_id": cust[keep], "date": dates.values[keep], "amount": amounts.values[keep]}
+    )
+    exact = [cust, df[chosen["date"]], amounts.values]
+    if "invoice" in chosen:
+        exact.append(df[chosen["invoice"]])
+    dup = pd.concat(exact, axis=1)[keep].duplicated().to_numpy()
+    if dup.any():
+        key = "tx_duplicates_dropped" if drop_duplicates else "tx_duplicates_kept"
+        notes.append(Issue("", key, {"count": int(dup.sum())}))
+        if drop_duplicates:
+            frame = frame[~dup]
+    frame = frame.reset_index(drop=True)
+    if frame.empty:
+        raise InputError([Issue(amount_field, "column_empty")], source)
+    counts = {
+        "rows": len(df),
+        "guests": int(guest.sum()),
+        "cancelled": int(cancelled.sum()),
+        "returns": int(returns.sum()),
+        "unreadable": int((unreadable | bad_dates).sum()),
+        "blank_amounts": int(blank.sum()),
+        "duplicates": int(dup.sum()),
+        "kept": len(frame),
+    }
+    tick(1.0, "clean")
+    return Transactions(
+        frame, notes, dict(chosen), dates.format, table.encoding, amount_from, counts
+    )
+
+
+def _refuse_bad_rows(chosen, amount_field, guest, scientific, dates, amounts, today, source):
+    """Refuse the log (InputError naming columns and rows) when too much of it is unreadable:
+    no customer ids, ids Excel turned into 1.23E+11, unreadable dates or amounts (> 1%),
+    future dates, non-finite amounts, no amount at all. Returns the rows with an unreadable
+    date (few enough to leave out)."""
     issues: list[Issue] = []
-    notes: list[Issue] = []
     if guest.all():
         issues.append(Issue(chosen["customer"], "column_blank", {"rows": rows_text(guest)}))
     if scientific.any():
@@ -335,8 +376,6 @@ def read_transactions(
     bad_dates = dates.bad & known
     if bad_dates.any() and bad_dates.sum() > MAX_UNREADABLE * max(int(known.sum()), 1):
         issues.append(Issue(chosen["date"], "tx_bad_dates", {"rows": rows_text(bad_dates)}))
-    elif bad_dates.any():
-        notes.append(Issue(chosen["date"], "tx_dates_dropped", {"rows": rows_text(bad_dates)}))
     today = pd.Timestamp(today or date.today())
     future = (dates.values > today) & known
     if future.any():
@@ -357,6 +396,17 @@ def read_transactions(
         issues.append(Issue(amount_field, "column_empty"))
     if issues:
         raise InputError(issues, source)
+    return bad_dates
+
+
+def _rows_left_out(df, chosen, amount_field, guest, dates, amounts, bad_dates):
+    """The rows a log keeps, and a note for each kind it leaves out: guests, unreadable
+    dates and amounts, blank amounts, cancellations and returns. Returns the kept rows, the
+    masks of those left out (cancelled, returns, blank, unreadable) and the notes."""
+    notes: list[Issue] = []
+    known = ~guest
+    if bad_dates.any():
+        notes.append(Issue(chosen["date"], "tx_dates_dropped", {"rows": rows_text(bad_dates)}))
     if guest.any():
         notes.append(
             Issue(
@@ -365,6 +415,7 @@ def read_transactions(
                 {"count": f"{int(guest.sum()):,}", "share": f"{guest.mean():.1%}"},
             )
         )
+    unreadable = amounts.bad & known
     if unreadable.any():
         notes.append(Issue(amount_field, "tx_amounts_dropped", {"rows": rows_text(unreadable)}))
     blank = amounts.values.isna() & ~amounts.bad & known
@@ -396,35 +447,7 @@ def read_transactions(
             )
         )
     keep &= ~cancelled & ~returns
-    frame = pd.DataFrame(
-        {"customer_id": cust[keep], "date": dates.values[keep], "amount": amounts.values[keep]}
-    )
-    exact = [cust, df[chosen["date"]], amounts.values]
-    if "invoice" in chosen:
-        exact.append(df[chosen["invoice"]])
-    dup = pd.concat(exact, axis=1)[keep].duplicated().to_numpy()
-    if dup.any():
-        key = "tx_duplicates_dropped" if drop_duplicates else "tx_duplicates_kept"
-        notes.append(Issue("", key, {"count": int(dup.sum())}))
-        if drop_duplicates:
-            frame = frame[~dup]
-    frame = frame.reset_index(drop=True)
-    if frame.empty:
-        raise InputError([Issue(amount_field, "column_empty")], source)
-    counts = {
-        "rows": len(df),
-        "guests": int(guest.sum()),
-        "cancelled": int(cancelled.sum()),
-        "returns": int(returns.sum()),
-        "unreadable": int((unreadable | bad_dates).sum()),
-        "blank_amounts": int(blank.sum()),
-        "duplicates": int(dup.sum()),
-        "kept": len(frame),
-    }
-    tick(1.0, "clean")
-    return Transactions(
-        frame, notes, dict(chosen), dates.format, table.encoding, amount_from, counts
-    )
+    return keep, cancelled, returns, blank, unreadable, notes
 
 
 def _dates(col: pd.Series, name: str, fmt: str | None, day_first: bool | None, source: str):
