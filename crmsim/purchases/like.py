@@ -80,6 +80,57 @@ def population_like(
     costs, budget and status quo, every amount scaled to the data's spend level. Title,
     narrative, objectives and currency are the data's own."""
     per_month = DAYS_PER_MONTH / UNITS[unit]
+    dropout = bg.a / (bg.a + bg.b)
+    update = _population_fit(summary, bg, gg, unit)
+    pop = base.population.model_copy(update=update)
+    # BG/NBD's purchase rates are stationary while a customer is alive: the same odds in
+    # 考察/形成/稳定期; 退化期 keeps the base case's lower spend
+    model = base.model.model_copy(
+        update={"stage_spend": (1.0, 1.0, 1.0, base.model.stage_spend[3])}
+    )
+    months = np.maximum(summary["T"].to_numpy(float) / per_month, 1.0)
+    monthly = summary["total_spend"].to_numpy(float) / months
+    spend = float(np.median(monthly[monthly > 0]))
+    base_spend = _base_monthly_spend(base)
+    money = _scaled_money(base, spend / base_spend)
+    digest = hashlib.sha256(summary.to_csv().encode()).hexdigest()[:8]
+    label = name or digest
+    top20 = _top_share(summary["total_spend"].to_numpy(float))
+    repeat = float((summary["frequency"] > 0).mean())
+    made = base.model_copy(
+        update={
+            "id": f"like_{digest}",
+            "version": "data",
+            "kind": "noncontractual",
+            "currency": currency,
+            "population": pop,
+            "model": model,
+            **_story(bg, base, label, spend, dropout, repeat, top20),
+            "debrief": [],
+            "events": [],
+            "targets": base.targets.model_copy(
+                update={
+                    "monthly_churn": (0.0, 0.5),
+                    "top20_revenue_share": (max(top20 - 0.1, 0.0), min(top20 + 0.1, 1.0)),
+                }
+            ),
+            **money,
+        }
+    )
+    for _ in range(2):  # dropout after a purchase as BG/NBD's p, not lowered by the hazard
+        scale = _dropout_scale(made)
+        churn = float(np.clip(made.population.base_churn * scale, 1e-3, 0.5))
+        made = made.model_copy(
+            update={"population": made.population.model_copy(update={"base_churn": churn})}
+        )
+    return made
+
+
+def _population_fit(summary: pd.DataFrame, bg: BGNBD, gg: GammaGamma | None, unit: str) -> dict:
+    """The population's parameters from the fits: BG/NBD's purchase rate, its shape and the
+    dropout after a purchase, the log's cohort and first purchases, Gamma-Gamma's spend per
+    purchase (or the mean when amounts are all alike)."""
+    per_month = DAYS_PER_MONTH / UNITS[unit]
     cohort = _cohort(summary, unit)
     rate = bg.r / bg.alpha * per_month
     dropout = bg.a / (bg.a + bg.b)
@@ -99,78 +150,44 @@ def population_like(
         days = summary["frequency"].to_numpy(float) + 1
         mean = float(summary["total_spend"].sum() / days.sum())
         update["spend_per_purchase"] = (100.0, 101.0, float(np.clip(mean, 1e-6, 1e9)))
-    pop = base.population.model_copy(update=update)
-    # BG/NBD's purchase rates are stationary while a customer is alive: the same odds in
-    # 考察/形成/稳定期; 退化期 keeps the base case's lower spend
-    model = base.model.model_copy(
-        update={"stage_spend": (1.0, 1.0, 1.0, base.model.stage_spend[3])}
-    )
-    months = np.maximum(summary["T"].to_numpy(float) / per_month, 1.0)
-    monthly = summary["total_spend"].to_numpy(float) / months
-    spend = float(np.median(monthly[monthly > 0]))
-    base_spend = _base_monthly_spend(base)
-    money = _scaled_money(base, spend / base_spend)
-    digest = hashlib.sha256(summary.to_csv().encode()).hexdigest()[:8]
-    label = name or digest
+    return update
+
+
+def _story(bg: BGNBD, base, label: str, spend: float, dropout: float, repeat: float, top20: float):
+    """Title, narrative and objectives of a case made from a log, in its own numbers."""
     from crmsim.cases import Bilingual
 
-    top20 = _top_share(summary["total_spend"].to_numpy(float))
-    repeat = float((summary["frequency"] > 0).mean())
-    made = base.model_copy(
-        update={
-            "id": f"like_{digest}",
-            "version": "data",
-            "kind": "noncontractual",
-            "currency": currency,
-            "population": pop,
-            "model": model,
-            "title": Bilingual(
-                zh=f"与你的数据相似的客户（{label}）", en=f"Customers like your data ({label})"
+    return {
+        "title": Bilingual(
+            zh=f"与你的数据相似的客户（{label}）", en=f"Customers like your data ({label})"
+        ),
+        "narrative": Bilingual(
+            zh=(
+                f"这批合成客户按你的交易数据拟合（BG/NBD：r = {bg.r:.3g}，α = {bg.alpha:.3g}，"
+                f"a = {bg.a:.3g}，b = {bg.b:.3g}）：每月消费中位数约 {spend:,.2f}，每次购买后"
+                f"流失概率均值 {dropout:.1%}，其中已有人悄然离开。成本、预算和现行方案沿用案例"
+                f"“{base.title.zh}”，金额按消费水平等比例缩放。"
             ),
-            "narrative": Bilingual(
-                zh=(
-                    f"这批合成客户按你的交易数据拟合（BG/NBD：r = {bg.r:.3g}，α = {bg.alpha:.3g}，"
-                    f"a = {bg.a:.3g}，b = {bg.b:.3g}）：每月消费中位数约 {spend:,.2f}，每次购买后"
-                    f"流失概率均值 {dropout:.1%}，其中已有人悄然离开。成本、预算和现行方案沿用案例"
-                    f"“{base.title.zh}”，金额按消费水平等比例缩放。"
-                ),
-                en=(
-                    f"These synthetic customers are fitted to your transactions (BG/NBD: "
-                    f"r = {bg.r:.3g}, α = {bg.alpha:.3g}, a = {bg.a:.3g}, b = {bg.b:.3g}): "
-                    f"median monthly spend about {spend:,.2f}, mean dropout after a purchase "
-                    f"{dropout:.1%}, and some have already quietly left. Costs, budget and "
-                    f'status quo come from the case "{base.title.en}", with money scaled to '
-                    f"this spend level."
-                ),
+            en=(
+                f"These synthetic customers are fitted to your transactions (BG/NBD: "
+                f"r = {bg.r:.3g}, α = {bg.alpha:.3g}, a = {bg.a:.3g}, b = {bg.b:.3g}): "
+                f"median monthly spend about {spend:,.2f}, mean dropout after a purchase "
+                f"{dropout:.1%}, and some have already quietly left. Costs, budget and "
+                f'status quo come from the case "{base.title.en}", with money scaled to '
+                f"this spend level."
             ),
-            "objectives": [
-                Bilingual(
-                    zh=f"让更多客户再次购买：数据中只有 {repeat:.0%} 的客户买过第二次。",
-                    en=f"Bring more customers back: only {repeat:.0%} of them bought twice.",
-                ),
-                Bilingual(
-                    zh=f"把服务投向价值所在：前 20% 的客户贡献 {top20:.0%} 的收入。",
-                    en=f"Serve where the value is: the top 20% bring {top20:.0%} of revenue.",
-                ),
-            ],
-            "debrief": [],
-            "events": [],
-            "targets": base.targets.model_copy(
-                update={
-                    "monthly_churn": (0.0, 0.5),
-                    "top20_revenue_share": (max(top20 - 0.1, 0.0), min(top20 + 0.1, 1.0)),
-                }
+        ),
+        "objectives": [
+            Bilingual(
+                zh=f"让更多客户再次购买：数据中只有 {repeat:.0%} 的客户买过第二次。",
+                en=f"Bring more customers back: only {repeat:.0%} of them bought twice.",
             ),
-            **money,
-        }
-    )
-    for _ in range(2):  # dropout after a purchase as BG/NBD's p, not lowered by the hazard
-        scale = _dropout_scale(made)
-        churn = float(np.clip(made.population.base_churn * scale, 1e-3, 0.5))
-        made = made.model_copy(
-            update={"population": made.population.model_copy(update={"base_churn": churn})}
-        )
-    return made
+            Bilingual(
+                zh=f"把服务投向价值所在：前 20% 的客户贡献 {top20:.0%} 的收入。",
+                en=f"Serve where the value is: the top 20% bring {top20:.0%} of revenue.",
+            ),
+        ],
+    }
 
 
 def _first_spend_ratio(summary: pd.DataFrame) -> float:
