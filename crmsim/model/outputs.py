@@ -116,84 +116,106 @@ class Recorder:
     def frames(
         self, segments: list[str], lever_hist: list[np.ndarray], margin_rate: float
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """Monthly, by-segment and by-stage tables. Revenue, gross margin and rewards follow
-        from spend and the rates in force each month: revenue = spend·(1 − d), gross margin =
-        spend·(g − d), rewards = r·revenue."""
-        S, T, rows = self.S, len(self.rows), self.rows
+        """Monthly, by-segment and by-stage tables."""
+        m = self._sums(lever_hist, margin_rate)
+        return self._monthly(m), self._by_segment(m, segments), self._by_stage(m)
 
-        def stack(key: str) -> np.ndarray:
-            return np.array([r[key] for r in rows], dtype=np.float64)
+    def _stack(self, key: str) -> np.ndarray:
+        return np.array([r[key] for r in self.rows], dtype=np.float64)
 
-        count, churned_ss, spend = stack("count"), stack("churned"), stack("spend")
-        churned = churned_ss.sum(axis=2)
-        sat, loy = stack("sat").sum(axis=2), stack("loy").sum(axis=2)
+    def _sums(self, lever_hist: list[np.ndarray], margin_rate: float) -> dict[str, np.ndarray]:
+        """Month × segment (× stage) sums. Revenue, gross margin and rewards follow from spend
+        and the rates in force each month: revenue = spend·(1 − d), gross margin = spend·(g − d),
+        rewards = r·revenue."""
+        stack = self._stack
+        spend = stack("spend")  # month × segment × stage
         outcomes = stack("outcomes")  # month × segment × (none, silent, unresolved, resolved, fast)
         lev = np.stack(lever_hist)  # month × segment × lever
         disc, rw = lev[:, :, 5, None], lev[:, :, 4, None]
         revenue = spend * (1 - disc)
-        gm = spend * (margin_rate - disc)
-        rewards = rw * revenue
-        n_seg = stack("active_start")
-        levers_cost = stack("levers_cost")
-        acq_cost = stack("acquisition_cost")
-        acquired = stack("acquired").reshape(T, -1)
         resolved = outcomes[:, :, 3] + outcomes[:, :, 4]
-        complain = outcomes[:, :, 2] + resolved
-        months = np.arange(1, T + 1)
-        by_segment = pd.DataFrame(
+        return {
+            "count": stack("count"),
+            "churned": stack("churned").sum(axis=2),
+            "sat": stack("sat").sum(axis=2),
+            "loy": stack("loy").sum(axis=2),
+            "outcomes": outcomes,
+            "spend": spend,
+            "revenue": revenue,
+            "gm": spend * (margin_rate - disc),
+            "rewards": rw * revenue,
+            "discount": spend * disc,
+            "n_seg": stack("active_start"),
+            "levers_cost": stack("levers_cost"),
+            "resolved": resolved,
+            "complain": outcomes[:, :, 2] + resolved,
+            "months": np.arange(1, len(self.rows) + 1),
+        }
+
+    def _by_segment(self, m: dict, segments: list[str]) -> pd.DataFrame:
+        T, S = len(m["months"]), self.S
+        rewards = m["rewards"].sum(axis=2)
+        return pd.DataFrame(
             {
-                "month": np.repeat(months, S),
+                "month": np.repeat(m["months"], S),
                 "segment": np.tile(np.array(segments, dtype=object), T),
-                "active_start": n_seg.ravel(),
-                "active_end": (count.sum(axis=2) - churned).ravel(),
-                "churned": churned.ravel(),
-                "revenue": revenue.sum(axis=2).ravel(),
-                "gross_margin": gm.sum(axis=2).ravel(),
-                "service_cost": (levers_cost + rewards.sum(axis=2)).ravel(),
-                "rate_cost": (rewards.sum(axis=2) + (spend * disc).sum(axis=2)).ravel(),
-                "complaints": complain.ravel(),
-                "resolved": resolved.ravel(),
-                "sat_sum": sat.ravel(),
-                "loyalty_sum": loy.ravel(),
+                "active_start": m["n_seg"].ravel(),
+                "active_end": (m["count"].sum(axis=2) - m["churned"]).ravel(),
+                "churned": m["churned"].ravel(),
+                "revenue": m["revenue"].sum(axis=2).ravel(),
+                "gross_margin": m["gm"].sum(axis=2).ravel(),
+                "service_cost": (m["levers_cost"] + rewards).ravel(),
+                "rate_cost": (rewards + m["discount"].sum(axis=2)).ravel(),
+                "complaints": m["complain"].ravel(),
+                "resolved": m["resolved"].ravel(),
+                "sat_sum": m["sat"].ravel(),
+                "loyalty_sum": m["loy"].ravel(),
             }
         )
-        by_stage = pd.DataFrame(
+
+    def _by_stage(self, m: dict) -> pd.DataFrame:
+        return pd.DataFrame(
             {
-                "month": np.repeat(months, 4),
-                "stage": np.tile(np.arange(4), T),
-                "active": count.sum(axis=1).ravel(),
-                "revenue": revenue.sum(axis=1).ravel(),
-                "margin": (gm - rewards).sum(axis=1).ravel(),
+                "month": np.repeat(m["months"], 4),
+                "stage": np.tile(np.arange(4), len(m["months"])),
+                "active": m["count"].sum(axis=1).ravel(),
+                "revenue": m["revenue"].sum(axis=1).ravel(),
+                "margin": (m["gm"] - m["rewards"]).sum(axis=1).ravel(),
             }
         )
+
+    def _monthly(self, m: dict) -> pd.DataFrame:
+        stack, outcomes = self._stack, m["outcomes"]
         alive_total = stack("alive_total")
         alive = np.maximum(alive_total, 1.0)
-        stage_n = count.sum(axis=1)
-        lever_cost = levers_cost.sum(axis=1)
-        rewards_cost = rewards.sum(axis=(1, 2))
-        gross_margin = gm.sum(axis=(1, 2))
+        acquired = stack("acquired").reshape(len(m["months"]), -1)
+        acq_cost = stack("acquisition_cost")
+        stage_n = m["count"].sum(axis=1)
+        lever_cost = m["levers_cost"].sum(axis=1)
+        rewards_cost = m["rewards"].sum(axis=(1, 2))
+        gross_margin = m["gm"].sum(axis=(1, 2))
         service_cost = lever_cost + rewards_cost + acq_cost
-        monthly = pd.DataFrame(
+        return pd.DataFrame(
             {
-                "month": months,
-                "active_start": n_seg.sum(axis=1),
+                "month": m["months"],
+                "active_start": m["n_seg"].sum(axis=1),
                 "new": acquired.sum(axis=1),
                 "active_end": alive_total,
-                "churned": churned.sum(axis=1),
-                "revenue": revenue.sum(axis=(1, 2)),
+                "churned": m["churned"].sum(axis=1),
+                "revenue": m["revenue"].sum(axis=(1, 2)),
                 "gross_margin": gross_margin,
                 "lever_cost": lever_cost,
                 "rewards_cost": rewards_cost,
-                "discount_cost": (spend * disc).sum(axis=(1, 2)),
+                "discount_cost": m["discount"].sum(axis=(1, 2)),
                 "acquisition_cost": acq_cost,
                 "failures": outcomes[:, :, 1:].sum(axis=(1, 2)),
-                "complaints": complain.sum(axis=1),
-                "resolved": resolved.sum(axis=1),
+                "complaints": m["complain"].sum(axis=1),
+                "resolved": m["resolved"].sum(axis=1),
                 "resolved_fast": outcomes[:, :, 4].sum(axis=1),
                 "unresolved": outcomes[:, :, 2].sum(axis=1),
                 "silent": outcomes[:, :, 1].sum(axis=1),
-                "avg_satisfaction": sat.sum(axis=1) / alive,
-                "avg_loyalty": loy.sum(axis=1) / alive,
+                "avg_satisfaction": m["sat"].sum(axis=1) / alive,
+                "avg_loyalty": m["loy"].sum(axis=1) / alive,
                 "affection_share": stack("affection") / alive,
                 "defection_share": stack("defection") / alive,
                 **{f"new_{ch}": acquired[:, i] for i, ch in enumerate(CHANNELS)},
@@ -202,7 +224,6 @@ class Recorder:
                 "profit": gross_margin - service_cost,
             }
         )
-        return monthly, by_segment, by_stage
 
 
 class Sample:
