@@ -28,6 +28,7 @@ if student.open:
         else:
             room = store().room(found["code"])
             room_team.mark_drawn(room)
+            room_team.watch_room(found)  # after the version this page draws is marked
             room_team.seat_card(found, room, lang)
             st.caption(weights_text(room, lang))
             room_team.round_panel(found, lang)

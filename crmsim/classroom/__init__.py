@@ -9,21 +9,23 @@ round continues from the team's own state at the end of the previous one.
 The package reads from the bottom up: ``errors`` (message keys, the database's failures in
 words), ``names`` (names, codes, secrets), ``schema`` (tables, migration), ``limits`` (rate
 limits), ``scoring`` (playing and scoring rounds), ``rooms`` (a room as everyone sees it),
-``teams`` and ``views`` (SQL on an open transaction), ``store`` (the database, the
-instructor's keys, rounds as compare-and-set) and ``service`` (``Classroom``: joining, seats,
-submissions, managing teams, what everyone sees).
+``teams`` and ``views`` (SQL on an open transaction), ``memo`` (what this process already
+read of a room at its version), ``store`` (the database, the instructor's keys, rounds as
+compare-and-set), ``debrief`` (the workbook and the tables' words) and ``service``
+(``Classroom``: joining, seats, submissions, managing teams, what everyone sees).
 
 Everything lives in the database (SQLite by default, PostgreSQL when ``DATABASE_URL`` says
 so), so a restarted app loses nothing and several app processes can share one room.
 """
 
+from crmsim.classroom.debrief import column_names
 from crmsim.classroom.errors import ClassroomError, StoreError
 from crmsim.classroom.limits import Client
 from crmsim.classroom.names import CODE_ALPHABET, MAX_NAME, clean_name, client_address, name_key
 from crmsim.classroom.rooms import DEFAULT_MAX_TEAMS, Room, RoomKeys, Submission
 from crmsim.classroom.schema import SCHEMA_VERSION, metadata
 from crmsim.classroom.scoring import DEFAULT_WEIGHTS, SCORE_KPIS, score
-from crmsim.classroom.service import Classroom, column_names
+from crmsim.classroom.service import Classroom
 from crmsim.classroom.store import MAX_ROUNDS, MAX_TEAMS, PHASES, default_url
 from crmsim.classroom.teams import Team
 

@@ -102,9 +102,6 @@ def series(res, round_months: int) -> dict:
     book still there, revenue, profit, satisfaction, and active customers per segment."""
     m = res.monthly
     start = float(res.cohorts[0, 0]) or 1.0
-    by_seg = res.by_segment.pivot_table(
-        index="month", columns="segment", values="active_end", aggfunc="sum", sort=False
-    )
 
     def nums(values) -> list[float]:
         return [float(f"{v:.6g}") for v in np.asarray(values, float)]
@@ -117,8 +114,24 @@ def series(res, round_months: int) -> dict:
         "revenue": nums(m["revenue"]),
         "profit": nums(m["profit"]),
         "satisfaction": nums(m["avg_satisfaction"]),
-        "segments": {str(s): nums(by_seg[s].to_numpy()) for s in res.segments if s in by_seg},
+        "segments": {s: nums(v) for s, v in _active_by_segment(res, m["month"]).items()},
     }
+
+
+def _active_by_segment(res, months) -> dict[str, np.ndarray]:
+    """Active customers at each month's end, per segment (numpy: a reveal runs this once per
+    team, and a pandas pivot took a fifth of the reveal's time)."""
+    frame = res.by_segment
+    months = np.asarray(months)
+    at = np.searchsorted(months, frame["month"].to_numpy())
+    seg = frame["segment"].to_numpy()
+    active = frame["active_end"].to_numpy(float)
+    out = {}
+    for s in res.segments:
+        rows = seg == s
+        if rows.any():
+            out[str(s)] = np.bincount(at[rows], weights=active[rows], minlength=len(months))
+    return out
 
 
 def status_quo_run(room, upto: int) -> tuple[dict, dict]:

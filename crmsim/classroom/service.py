@@ -17,17 +17,16 @@ import math
 import pandas as pd
 import sqlalchemy as sa
 
-from crmsim import exports
-from crmsim.classroom import limits, scoring, teams, views
+from crmsim.classroom import debrief, limits, scoring, teams, views
 from crmsim.classroom.errors import ClassroomError
 from crmsim.classroom.limits import Client, as_client
-from crmsim.classroom.names import clean_name, same_secret
+from crmsim.classroom.names import clean_name, normalize_code, same_secret
 from crmsim.classroom.rooms import Room, Submission, check_room_plan, clock_text, room_of
-from crmsim.classroom.schema import plans
+from crmsim.classroom.schema import plans, rooms
 from crmsim.classroom.store import MAX_TEAMS, SEEN_EVERY_S, Store, _failed
 from crmsim.classroom.teams import Team
-from crmsim.i18n import Lang, t
-from crmsim.plans import LEVERS, Plan
+from crmsim.i18n import Lang
+from crmsim.plans import Plan
 
 MAX_ROSTER = MAX_TEAMS
 
@@ -210,11 +209,21 @@ class Classroom(Store):
         return found.plan if found else None
 
     def _team_row(self, c, code: str, token: str):
-        row = self._room_row(c, code)
-        team = teams.by_token(c, row.id, token) if row is not None else None
+        room_id = self._room_id(c, code)
+        team = teams.by_token(c, room_id, token) if room_id is not None else None
         if team is None:
             raise ClassroomError("bad_token")
         return team
+
+    def _room_id(self, c, code: str) -> int | None:
+        """A room's id by its code (which never changes: remembered once read)."""
+        key = normalize_code(code)
+        found = self._room_ids.get(key)
+        if found is None:
+            found = c.execute(sa.select(rooms.c.id).where(rooms.c.code == key)).scalar()
+            if found is not None:
+                self._room_ids[key] = found
+        return found
 
     def team(self, code: str, token: str) -> Team:
         """The team a token belongs to, in this room (else ``bad_token``). A roster team
@@ -289,12 +298,15 @@ class Classroom(Store):
 
     def rename_team(self, code: str, passcode: str, team_id: int, name: str, client=None) -> str:
         with self._instructor(code, passcode, client) as (c, row):
-            return teams.rename(c, teams.by_id(c, row.id, team_id), name)
+            name = teams.rename(c, teams.by_id(c, row.id, team_id), name)
+            self._bump(c, row)  # every tab shows the new name
+        return name
 
     def remove_team(self, code: str, passcode: str, team_id: int, client=None) -> None:
         """Take a team (a ghost, a junk name) out: off the leaderboard, its seats closed."""
         with self._instructor(code, passcode, client) as (c, row):
             teams.retire(c, teams.by_id(c, row.id, team_id), "removed")
+            self._bump(c, row)  # off every tab's leaderboard
 
     def merge_teams(
         self, code: str, passcode: str, team_id: int, into_id: int, client=None
@@ -307,6 +319,7 @@ class Classroom(Store):
             teams.merge(
                 c, teams.by_id(c, row.id, team_id), teams.by_id(c, row.id, into_id), self.clock()
             )
+            self._bump(c, row)
 
     def reseat(
         self, code: str, passcode: str, team_id: int, revoke_others: bool = False, client=None
@@ -331,14 +344,14 @@ class Classroom(Store):
             round_no == room.current_round and room.phase not in ("revealed", "ended")
         ):
             raise ClassroomError("not_revealed")
-        with self._read() as c:
-            names = {tm.id: tm.name for tm in views.team_rows(c, room.id, ("active",))}
-            found = views.plans_by_team(c, room.id)
-        return {
-            names[tid]: by_round[round_no][0]
-            for tid, by_round in found.items()
-            if tid in names and round_no in by_round
-        }
+
+        def read() -> dict[str, Plan]:
+            with self._read() as c:
+                names = {tm.id: tm.name for tm in views.team_rows(c, room.id, ("active",))}
+                found = views.plans_by_team(c, room.id, round_no)
+            return {names[tid]: by[round_no][0] for tid, by in found.items() if tid in names}
+
+        return dict(self._memo.get((room.id, room.version, "plans", round_no), read))
 
     def all_plans(self, code: str, passcode: str, client=None) -> dict[str, dict[int, Plan]]:
         """Every plan of every round of every team ever in the room (instructor only)."""
@@ -366,7 +379,7 @@ class Classroom(Store):
         r = room.current_round if round_no is None else round_no
         with self._read() as c:
             names = {tm.id: tm.name for tm in views.team_rows(c, room.id, ("active",))}
-            found = views.plans_by_team(c, room.id)
+            found = views.plans_by_team(c, room.id, r)
         chosen = {
             names[tid]: rounds[r][0]
             for tid, rounds in found.items()
@@ -375,10 +388,15 @@ class Classroom(Store):
         return views.allocation_rows(chosen)
 
     def results(self, code: str) -> pd.DataFrame:
-        """Published results: one row per active team and revealed round (round 0: practice)."""
+        """Published results: one row per active team and revealed round (round 0: practice).
+        Read once per room version by this process (``memo``)."""
         room = self.room(code)
-        with self._read() as c:
-            return views.results_frame(views.published(c, room))
+
+        def read() -> pd.DataFrame:
+            with self._read() as c:
+                return views.results_frame(views.published(c, room))
+
+        return self._memo.get((room.id, room.version, "results"), read).copy()
 
     def team_results(self, code: str, token: str) -> list[dict]:
         """The team's own published rounds, each with its KPIs, score, monthly series and
@@ -386,22 +404,31 @@ class Classroom(Store):
         room = self.room(code)
         with self._read() as c:
             team = self._team_row(c, code, token)
-            rows = views.published(c, room, team.id)
-        return [
-            {
-                "round": rnd,
-                "kpis": json.loads(k),
-                "score": s,
-                "series": json.loads(series) if series else None,
-                "played": json.loads(played) if played else None,
-            }
-            for _, rnd, k, s, series, played in rows
-        ]
+
+        def read() -> list[dict]:
+            with self._read() as c:
+                rows = views.published(c, room, team.id)
+            return [
+                {
+                    "round": rnd,
+                    "kpis": json.loads(k),
+                    "score": s,
+                    "series": json.loads(series) if series else None,
+                    "played": json.loads(played) if played else None,
+                }
+                for _, rnd, k, s, series, played in rows
+            ]
+
+        return list(self._memo.get((room.id, room.version, "team", team.id), read))
 
     def leaderboard(self, code: str) -> pd.DataFrame:
         """Teams ranked by score: the last revealed round's, or the mean over revealed rounds."""
         room = self.room(code)
-        return views.leaderboard(self.results(code), room.final_only)
+
+        def rank() -> pd.DataFrame:
+            return views.leaderboard(self.results(code), room.final_only)
+
+        return self._memo.get((room.id, room.version, "board"), rank).copy()
 
     def answer_key(self, code: str, round_no: int) -> dict | None:
         """The answer key's result for a revealed round, once the instructor shows it (None
@@ -416,65 +443,9 @@ class Classroom(Store):
         """Debrief workbook: leaderboard, teams × rounds × KPIs, and every plan; sheet names and
         headers in ``lang`` (None: the column keys, for scripts). (The HTML report is
         ``charts.debrief_html``: Plotly stays out of the core.)"""
-        rows = []
-        for name, by_round in self.all_plans(code, passcode, client).items():
-            for rnd, plan in sorted(by_round.items()):
-                for seg, lv in plan.allocations.items():
-                    rows.append({"team": name, "round": rnd, "segment": seg, **lv.model_dump()})
-                for ch, money in plan.acquisition.items():
-                    rows.append(
-                        {"team": name, "round": rnd, "segment": f"acquisition:{ch}", "care": money}
-                    )
-        sheets = {
-            "leaderboard": self.leaderboard(code),
-            "results": self.results(code),
-            "plans": pd.DataFrame(rows),
-        }
-        if lang is not None:  # for people: their words, numbers rounded as a table shows them
-            sheets["plans"] = _readable_plans(sheets["plans"], lang)
-            sheets = {k: _rounded(v) for k, v in sheets.items()}
-            names = {**column_names(lang), "segment": t("plan_page.segment", lang)}
-            names |= {lv: t(f"lever.{lv}", lang) for lv in LEVERS}
-            sheets = {t(f"room.{k}", lang): v.rename(columns=names) for k, v in sheets.items()}
-        return exports.xlsx_bytes(sheets)  # team names such as =HYPERLINK(...) stay text
-
-
-def column_names(lang: Lang) -> dict[str, str]:
-    """Headers of the results and leaderboard tables in ``lang``."""
-    return {
-        "rank": "#",
-        "team": t("room.teams", lang),
-        "round": t("room.round", lang),
-        "score": t("room.score", lang),
-        **{k: t(f"kpi.{k}", lang) for k in scoring.RESULT_KPIS},
-    }
-
-
-# Decimals kept in a debrief workbook for people: money whole, shares and rates to 0.1 point.
-_DECIMALS = {
-    **dict.fromkeys(("npv", "customer_equity_end", "profit", "care", "recovery", "cross_sell"), 0),
-    **dict.fromkeys(("retention_rate", "rewards", "discount"), 4),
-    "avg_satisfaction_end": 3,
-    "score": 1,
-}
-
-
-def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.round({c: d for c, d in _DECIMALS.items() if c in frame.columns})
-
-
-def _readable_plans(plans: pd.DataFrame, lang: Lang) -> pd.DataFrame:
-    """Segments and channels named as the pages name them (not key, acquisition:online)."""
-    if plans.empty:
-        return plans
-
-    def word(code: str) -> str:
-        if code.startswith("acquisition:"):
-            channel = code.split(":", 1)[1]
-            return f"{t('plan_page.acquisition', lang)} · {t(f'channel.{channel}', lang)}"
-        if code.startswith("cluster_"):
-            return t("seg.cluster", lang, n=code.split("_", 1)[1])
-        text = t(f"seg.{code}", lang)
-        return code if text == f"seg.{code}" else text
-
-    return plans.assign(segment=[word(str(s)) for s in plans["segment"]])
+        return debrief.workbook(
+            self.all_plans(code, passcode, client),
+            self.leaderboard(code),
+            self.results(code),
+            lang,
+        )

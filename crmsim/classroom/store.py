@@ -33,6 +33,7 @@ from crmsim.cases import Case
 from crmsim.classroom import limits, scoring, views
 from crmsim.classroom.errors import ClassroomError, StoreError, store_error
 from crmsim.classroom.limits import Client, as_client
+from crmsim.classroom.memo import Memo
 from crmsim.classroom.names import (
     hash_passcode,
     name_key,
@@ -109,6 +110,8 @@ class Store:
         self._rooms: dict[str, tuple[float, Room]] = {}
         self._seen: dict[int, tuple[float, bool | None]] = {}
         self._lock = threading.Lock()
+        self._memo = Memo()  # what was read from a room at a version (``memo``)
+        self._room_ids: dict[str, int] = {}
         with self._errors():
             self._migrate()
 
@@ -313,21 +316,33 @@ class Store:
     def room(self, code: str, max_age: float = 0.0) -> Room:
         """A room by its code; ``max_age`` > 0 accepts a copy read that many seconds ago by
         this process (the polling of many open tabs reads the database about once a
-        second, not once per tab)."""
+        second, not once per tab). Otherwise the database is asked for the room's version
+        only, and the whole row (with its case) is read again only when it changed: every
+        change of a room bumps its version."""
         key = normalize_code(code)
-        if max_age > 0:
-            with self._lock:
-                found = self._rooms.get(key)
-            if found and time.monotonic() - found[0] < max_age:
-                return found[1]
+        with self._lock:
+            found = self._rooms.get(key)
+        if found and max_age > 0 and time.monotonic() - found[0] < max_age:
+            return found[1]
         with self._read() as c:
-            row = self._room_row(c, key)
-        if row is None:
-            raise ClassroomError("room_not_found")
-        room = room_of(row)
+            if found is not None and self.room_version(code, c) == found[1].version:
+                row = None
+            else:
+                row = self._room_row(c, key)
+                if row is None:
+                    raise ClassroomError("room_not_found")
+        room = found[1] if row is None else room_of(row)
         with self._lock:
             self._rooms[key] = (time.monotonic(), room)
         return room
+
+    def room_version(self, code: str, c: sa.Connection | None = None) -> int | None:
+        """The room's version (None: no such room): one indexed row, a few bytes."""
+        q = sa.select(rooms.c.version).where(rooms.c.code == normalize_code(code))
+        if c is not None:
+            return c.execute(q).scalar_one_or_none()
+        with self._read() as conn:
+            return conn.execute(q).scalar_one_or_none()
 
     def _forget(self, code: str) -> None:
         with self._lock:

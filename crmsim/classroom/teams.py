@@ -39,15 +39,18 @@ def team_of(row) -> Team:
 
 
 def by_token(c, room_id: int, token: str):
-    """The playing team a seat token belongs to in this room, or None."""
+    """The playing team a seat token belongs to in this room, or None: the team's first
+    seat, else one of its further seats (two lookups on unique indexes; every page run of
+    every open tab asks)."""
     h = token_hash(token)
-    in_seats = sa.select(seats.c.team_id).where(seats.c.token_hash == h)
+    playing = (teams.c.room_id == room_id) & teams.c.state.in_(PLAYING)
+    found = c.execute(sa.select(teams).where(playing & (teams.c.token_hash == h))).first()
+    if found is not None:
+        return found
     return c.execute(
-        sa.select(teams).where(
-            (teams.c.room_id == room_id)
-            & teams.c.state.in_(PLAYING)
-            & ((teams.c.token_hash == h) | teams.c.id.in_(in_seats))
-        )
+        sa.select(teams)
+        .join(seats, seats.c.team_id == teams.c.id)
+        .where(playing & (seats.c.token_hash == h))
     ).first()
 
 

@@ -26,13 +26,18 @@ def team_rows(c, room_id: int, states: tuple[str, ...] = PLAYING) -> list:
     )
 
 
-def plans_by_team(c, room_id: int) -> dict[int, dict[int, tuple[Plan, int]]]:
-    """Every saved plan of the room: team id → round → (plan, version)."""
-    rows = c.execute(
+def plans_by_team(
+    c, room_id: int, round_no: int | None = None
+) -> dict[int, dict[int, tuple[Plan, int]]]:
+    """Every saved plan of the room (or of one round): team id → round → (plan, version)."""
+    q = (
         sa.select(plans.c.team_id, plans.c.round, plans.c.plan_json, plans.c.version)
         .join(teams, teams.c.id == plans.c.team_id)
         .where(teams.c.room_id == room_id)
     )
+    if round_no is not None:
+        q = q.where(plans.c.round == round_no)
+    rows = c.execute(q)
     out: dict[int, dict[int, tuple[Plan, int]]] = {}
     for tid, rnd, body, version in rows:
         out.setdefault(tid, {})[rnd] = (Plan.model_validate_json(body), int(version))

@@ -11,7 +11,7 @@ from crmsim.classroom import Room
 from crmsim.classroom.scoring import room_segments, status_quo_run
 from crmsim.i18n import Lang, t
 from crmsim.ui import plan_grid
-from crmsim.ui.classroom import round_name, show_table, store
+from crmsim.ui.classroom import results_table, round_name, store
 from crmsim.ui.formatting import money
 
 
@@ -85,10 +85,32 @@ def team_results(found: dict, room: Room, lang: Lang) -> None:
             st.caption(t("room.team.carried", lang, rounds=", ".join(map(str, carried))))
     if mine.get("series"):
         st.plotly_chart(
-            charts.team_run(mine["series"], lang, base_series),
+            _run_chart(room.code, room.version, found["name"], lang, mine["series"], base_series),
             key="room_team_run",
             config={"displayModeBar": False},
         )
+
+
+# A room's charts are drawn once per room version (every change anyone should see bumps it)
+# and language, then shared by every session of this process: a team's reload, its other
+# devices and the Submit clicks of the next round draw the same figure. Streamlit turns a
+# figure into its JSON without changing it.
+@st.cache_resource(max_entries=400, show_spinner=False)
+def _run_chart(code: str, version: int, team: str, lang: Lang, _series: dict, _base: dict):
+    """A team's own run (``charts.team_run``), by room, version, team and language."""
+    return charts.team_run(_series, lang, _base)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _board_table(code: str, version: int, lang: Lang, _board, _room: Room):
+    """The leaderboard as people read it (``results_table``), by room, version, language."""
+    return results_table(_board, _room, lang)
+
+
+@st.cache_resource(max_entries=400, show_spinner=False)
+def _scores_chart(code: str, version: int, team: str | None, lang: Lang, _results):
+    """Every team's score by round, ``team``'s drawn bold (``charts.round_scores``)."""
+    return charts.round_scores(_results, lang, team)
 
 
 def class_results(found: dict | None, room: Room, lang: Lang) -> None:
@@ -99,12 +121,15 @@ def class_results(found: dict | None, room: Room, lang: Lang) -> None:
     st.subheader(t("room.leaderboard", lang))
     if room.final_only:
         st.caption(t("room.final_only_note", lang).strip("；; "))
-    show_table(board, room, lang, key="room_board")
+    st.dataframe(
+        _board_table(room.code, room.version, lang, board, room), hide_index=True, key="room_board"
+    )
     res = store().results(room.code)
     res = res[res["round"] >= 1]
     if res["round"].nunique() > 1:
+        name = found["name"] if found else None
         st.plotly_chart(
-            charts.round_scores(res, lang, found["name"] if found else None),
+            _scores_chart(room.code, room.version, name, lang, res),
             key="room_scores",
             config={"displayModeBar": False},
         )
@@ -117,7 +142,10 @@ def others_plans(room: Room, lang: Lang) -> None:
         revealed.remove(room.current_round)
     if not revealed:
         return
-    with st.expander(t("room.others_plans", lang)):
+    box = st.expander(t("room.others_plans", lang), key="room_plans_open", on_change="rerun")
+    if not box.open:  # drawn only when opened (a class has many teams)
+        return
+    with box:
         a, b = st.columns(2)
         pick = a.selectbox(
             t("room.round", lang),

@@ -102,8 +102,7 @@ def seat_card(found: dict, room: Room, lang: Lang) -> None:
     st.success(t("room.joined", lang, name=md(found["name"]), code=room.code))
     pin = st.session_state.pop("room_new_pin", None)
     with st.expander(t("room.team.seat_details", lang), expanded=bool(pin)):
-        team = store().team(room.code, found["token"])
-        st.markdown(t("room.team.pin_is", lang, pin=team.pin, name=md(team.name)))
+        st.markdown(t("room.team.pin_is", lang, pin=found.get("pin", ""), name=md(found["name"])))
         st.caption(t("room.team.link_help", lang))
         st.code(team_link(room.code, found["token"]), language=None)
 
@@ -206,10 +205,18 @@ def round_header(room: Room, lang: Lang) -> None:
 
 def follow_room(room: Room) -> None:
     """Rerun the whole page when the room moved on since this page was drawn (a reveal, a
-    new round, a deadline): what every open tab does within ``POLL_S`` seconds."""
+    new round, a deadline): what every open tab does within ``POLL_S`` seconds. Only from
+    a fragment's own run: in a whole page's run the page is being drawn anew anyway."""
     drawn = st.session_state.get("room_drawn_version")
-    if drawn is not None and drawn != room.version:
+    if drawn is not None and drawn != room.version and _in_fragment_run():
         st.rerun(scope="app")
+
+
+def _in_fragment_run() -> bool:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx and ctx.fragment_ids_this_run)
 
 
 def mark_drawn(room: Room) -> None:
@@ -241,11 +248,14 @@ def watch_room(found: dict) -> None:
         return
 
 
+@st.fragment
 def round_panel(found: dict, lang: Lang) -> None:
     """The round's status and Submit on the classroom page (kept current by
-    ``watch_room``)."""
+    ``watch_room``). A fragment: a click on Submit redraws this panel only, not the
+    results, charts and leaderboard below it (40 teams submitting within 2 s each redrew
+    the whole page); when the room has moved on meanwhile, the whole page is drawn."""
     room = store().close_if_due(found["code"])
-    watch_room(found)  # after the page marked the version it draws
+    follow_room(room)
     round_header(room, lang)
     if room.phase == "ended":
         st.info(t("room.team.game_over", lang))
@@ -294,14 +304,22 @@ def plan_page_panel(plan: Plan, lang: Lang) -> None:
     if not found:
         return
     st.session_state["room_draft"] = plan.model_dump_json()
+    try:
+        mark_drawn(store().close_if_due(found["code"]))
+    except ClassroomError as exc:
+        show_error(exc, lang)
+        return
+    watch_room(found)  # after the page marked the version it draws
     _plan_page_box(found, plan, lang)
-    watch_room(found)  # after the box marked the version it draws
 
 
+@st.fragment
 def _plan_page_box(found: dict, plan: Plan, lang: Lang) -> None:
+    """A fragment, as on the classroom page: Submit redraws the box only (``plan`` is the
+    grid of the page's last run: every edit of the grid runs the whole page)."""
     try:
         room = store().close_if_due(found["code"])
-        mark_drawn(room)
+        follow_room(room)
     except ClassroomError as exc:
         show_error(exc, lang)
         return

@@ -62,7 +62,7 @@ def current() -> dict | None:
         leave()
         st.session_state["room_seat_closed"] = True
         return None
-    found["name"] = team.name
+    found["name"], found["pin"] = team.name, team.pin  # read once a run (``seat_card``)
     return found
 
 

@@ -262,3 +262,15 @@ def test_error_details_are_off_for_users():
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] == "none"
+
+
+def test_the_server_does_not_collect_all_garbage_after_every_run():
+    """Streamlit's default full collection after each script run took more than half of the
+    server's CPU with 40 classroom tabs polling; the setting travels with ``crmlab`` too."""
+    import tomllib
+
+    from crmsim.ui import launch
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    assert "--runner.postScriptGC=false" in launch.command([])

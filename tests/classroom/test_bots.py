@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 
 from benchmarks._server import app_server
+from benchmarks.bots import Tab
 from benchmarks.class_bots import play_class
 from crmsim.classroom import Classroom
 from tests.classroom.conftest import empty_postgres
+from tests.classroom.helpers import care_plan, open_room
 
 TEAMS, ROUNDS = 3, 2
 
@@ -45,4 +47,37 @@ def test_a_small_class_plays_a_whole_game_through_the_app(class_url, tmp_path):
     assert store.room(report.code).phase == "revealed"
     book = pd.read_excel(io.BytesIO(report.workbook), sheet_name=None)
     assert len(book) == 3 and len(next(iter(book.values()))) == TEAMS
+    store.close()
+
+
+def test_a_submit_redraws_the_round_panel_only(tmp_path, case):
+    """40 teams submitting within 2 s used to redraw 40 whole pages (results, charts and
+    leaderboard of the rounds before); a click now runs the round panel's fragment only."""
+    url = f"sqlite:///{tmp_path / 'classroom.db'}"
+    store = Classroom(url)
+    code, pw = open_room(store, case, rounds=2)
+    _, token = store.join(code, "A")
+    store.submit(code, token, care_plan(case, 0.8), 1)
+    store.reveal(code, pw, 1)
+    store.advance(code, pw, 1)
+
+    async def click_submit(port: int) -> tuple[bool, str]:
+        tab = await Tab.open(
+            f"ws://127.0.0.1:{port}", "classroom", f"lang=en&room={code}&team={token}"
+        )
+        panel = tab.find("room_submit_room").fragment
+        outside = {p: e for p, e in tab.elements.items() if e.fragment != panel}
+        assert any(e.kind == "dataframe" for e in outside.values())  # the leaderboard
+        assert tab.find("room_team_run") in outside.values()  # the team's run chart
+        await tab.click("room_submit_room")
+        kept = all(tab.elements.get(p) is e for p, e in outside.items())
+        text = tab.text()
+        await tab.close()
+        return kept, text
+
+    with app_server({"DATABASE_URL": url}, log=tmp_path / "server.log") as (port, _):
+        kept, text = asyncio.run(click_submit(port))
+    assert kept  # nothing outside the round panel (results, charts, leaderboard) was sent again
+    assert "EXCEPTION" not in text
+    assert store.my_submission(code, token, 2).version == 1  # and the plan is saved
     store.close()

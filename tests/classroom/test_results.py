@@ -90,3 +90,38 @@ def test_the_plan_searchs_stored_key_is_the_answer_key(store, case, monkeypatch,
         store.results(code).set_index("team").loc["Alpha", "score"]
     )
     scoring._best_plan.cache_clear()
+
+
+def test_a_teams_charts_show_its_run_against_the_status_quo_and_every_team(store, case):
+    from crmsim import charts
+    from crmsim.classroom.scoring import status_quo_run
+    from crmsim.i18n import t
+
+    code, pw = open_room(store, case)  # 3 rounds of 4 months
+    tokens = {n: store.join(code, n)[1] for n in ("<b>Big</b>", "Beta")}
+    for rnd in (1, 2):
+        for i, token in enumerate(tokens.values()):
+            store.submit(code, token, care_plan(case, 0.6 + 0.3 * i + 0.1 * rnd), rnd)
+        store.reveal(code, pw, rnd)
+        if rnd == 1:
+            store.advance(code, pw, 1)
+    mine = store.team_results(code, tokens["<b>Big</b>"])[-1]
+    _, base = status_quo_run(store.room(code), 2)
+    run = charts.team_run(mine["series"], "zh", base).to_dict()
+    axes = [tr.get("yaxis", "y") for tr in run["data"]]
+    assert axes.count("y") == axes.count("y2") == axes.count("y3") == 2  # yours, status quo
+    assert axes.count("y4") == len(mine["series"]["segments"])  # customers by segment
+    yours = [tr for tr in run["data"] if tr["name"] == t("room.team.your_run", "zh")]
+    assert list(yours[0]["y"]) == pytest.approx(mine["series"]["retained"])
+    assert [tr["line"]["dash"] for tr in run["data"] if tr.get("legendgroup") == "sq"] == [
+        "dot"
+    ] * 3
+    assert sorted({s["x0"] for s in run["layout"]["shapes"]}) == [4.5]  # round 2 began
+    assert len(run["layout"]["shapes"]) == 4  # on every panel
+    scores = charts.round_scores(store.results(code), "en", "<b>Big</b>").to_dict()
+    by_name = {tr["name"]: tr for tr in scores["data"]}
+    assert set(by_name) == {"&lt;b&gt;Big&lt;/b&gt;", "Beta"}  # a name is text, not HTML
+    big, beta = by_name["&lt;b&gt;Big&lt;/b&gt;"], by_name["Beta"]
+    assert big["line"]["width"] > beta["line"]["width"] and beta["opacity"] < 1
+    assert list(big["x"]) == [1, 2] and len(beta["y"]) == 2
+    assert scores["layout"]["xaxis"]["dtick"] == 1

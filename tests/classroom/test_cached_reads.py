@@ -1,0 +1,128 @@
+"""What a process remembers of a room, on SQLite and on PostgreSQL: a room is read whole
+only when its version changed (a poll with no change reads at most the version), and the
+results, leaderboard, a team's own rounds and a round's plans are worked out once per room
+version — and never outlive a change, whether it was made by this process or by another one
+on the same database (a second store stands for the other process)."""
+
+import pytest
+import sqlalchemy as sa
+
+from crmsim.classroom import Classroom
+from crmsim.classroom.scoring import play
+from tests.classroom.helpers import care_plan, open_room
+
+
+@pytest.fixture
+def statements(store):
+    """The SQL statements ``store`` sends, as they are sent (not BEGIN and the like)."""
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            sent.append(" ".join(statement.split()))
+
+    sa.event.listen(store.engine, "before_cursor_execute", note)
+    yield sent
+    sa.event.remove(store.engine, "before_cursor_execute", note)
+
+
+def _reads_room_row(sent: list[str]) -> bool:
+    return any("crm_rooms.case_json" in s for s in sent)
+
+
+def _revealed_room(store, case, teams=("A", "B", "C"), rounds=3):
+    code, pw = open_room(store, case, rounds=rounds)
+    tokens = {name: store.join(code, name)[1] for name in teams}
+    for i, token in enumerate(tokens.values()):
+        store.submit(code, token, care_plan(case, 0.5 + 0.2 * i), 1)
+    store.reveal(code, pw, 1)
+    return code, pw, tokens
+
+
+def test_a_room_is_read_whole_only_when_its_version_changed(store, url, case, statements):
+    code, pw = open_room(store, case)
+    first = store.room(code)
+    assert _reads_room_row(statements)
+    statements.clear()
+    again = store.room(code)
+    assert again is first and len(statements) == 1 and not _reads_room_row(statements)
+    other = Classroom(url)  # another app process on the same database
+    try:
+        other.lock(code, pw, 1)
+    finally:
+        other.close()
+    statements.clear()
+    moved = store.room(code)
+    assert _reads_room_row(statements)  # the version moved: the room is read again
+    assert (moved.phase, moved.version) == ("locked", first.version + 1)
+
+
+def test_a_poll_with_no_change_does_not_read_the_room(store, case, statements):
+    code, _ = open_room(store, case)
+    store.room(code)
+    statements.clear()
+    for _ in range(5):  # five open tabs of this process polling
+        room = store.close_if_due(code)
+    assert room.phase == "open"
+    assert not _reads_room_row(statements)
+    assert len(statements) <= 5  # at most the version, never the room with its case
+
+
+def test_results_are_worked_out_once_per_version_and_renewed_by_a_reveal(store, url, case):
+    code, pw, tokens = _revealed_room(store, case)
+    board = store.leaderboard(code)
+    assert list(board["rank"]) == [1, 2, 3]
+    misses = store._memo.misses
+    for _ in range(4):  # four tabs redrawing
+        assert store.leaderboard(code).equals(board)
+        assert len(store.results(code)) == 3
+        assert [r["round"] for r in store.team_results(code, tokens["A"])] == [1]
+    assert store._memo.misses == misses + 1  # the team's own rounds: read once
+    other = Classroom(url)  # the instructor's process reveals the next round
+    try:
+        other.advance(code, pw, 1)
+        for i, token in enumerate(tokens.values()):
+            other.submit(code, token, care_plan(case, 0.9 - 0.2 * i), 2)
+        other.reveal(code, pw, 2)
+    finally:
+        other.close()
+    assert set(store.results(code)["round"]) == {1, 2}
+    assert [r["round"] for r in store.team_results(code, tokens["A"])] == [1, 2]
+    assert not store.leaderboard(code)["score"].equals(board["score"])  # means of 2 rounds
+
+
+def test_a_renamed_removed_or_merged_team_is_seen_at_once_by_every_process(store, url, case):
+    code, pw, _ = _revealed_room(store, case, teams=("A", "B", "C", "D"))
+    assert set(store.leaderboard(code)["team"]) == {"A", "B", "C", "D"}
+    assert set(store.revealed_plans(code, 1)) == {"A", "B", "C", "D"}
+    ids = {r.team: r.team_id for r in store.status(code, pw).itertuples()}
+    other = Classroom(url)
+    try:
+        before = other.room(code).version
+        other.rename_team(code, pw, ids["A"], "Alpha")
+        other.remove_team(code, pw, ids["B"])
+        other.merge_teams(code, pw, ids["C"], ids["D"])
+        assert other.room(code).version == before + 3  # each change bumps the version
+    finally:
+        other.close()
+    assert set(store.leaderboard(code)["team"]) == {"Alpha", "D"}
+    assert set(store.results(code)["team"]) == {"Alpha", "D"}
+    assert set(store.revealed_plans(code, 1)) == {"Alpha", "D"}
+
+
+def test_a_resubmitted_plan_is_the_one_the_reveal_scores(store, case):
+    code, pw = open_room(store, case)
+    _, token = store.join(code, "A")
+    first, second = care_plan(case, 0.5), care_plan(case, 0.9)
+    store.submit(code, token, first, 1)
+    assert store.results(code).empty  # read (and remembered) before the reveal
+    store.lock(code, pw, 1)
+    store.reopen(code, pw, 1)
+    assert store.submit(code, token, second, 1) == 2
+    store.reveal(code, pw, 1)
+    room = store.room(code)
+    mine = store.team_results(code, token)[-1]
+    assert mine["kpis"] == play(room, {1: (second, 2)}, 1)["kpis"]
+    assert mine["kpis"] != play(room, {1: (first, 1)}, 1)["kpis"]
+    assert mine["played"] == [[1, 2]]  # round 1, plan version 2
+    assert store.results(code)["score"].tolist() == [mine["score"]]
