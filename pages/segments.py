@@ -53,6 +53,7 @@ def customer_scatter() -> None:
             customers, "recency", "monetary", seg.labels, seg.names, lang, chosen["seed"], numeric
         ),
         key="seg_scatter",
+        config=charts.SCATTER_CONFIG,
         on_select="rerun",
         selection_mode=("box", "lasso"),
     )

@@ -183,6 +183,47 @@ def test_segments_page_every_method(lang, method):
         assert "客户数" in profile.columns
 
 
+def _top_level_place(at: AppTest, chart_title: str) -> int:
+    """Where on the page (its index among the main area's elements) the block holding the
+    chart with this title sits."""
+    import json
+
+    for i, node in at.main.children.items():
+        charts_in = node.get("plotly_chart") if hasattr(node, "get") else []
+        if any(
+            chart_title in json.loads(c.proto.spec)["layout"]["title"]["text"] for c in charts_in
+        ):
+            return i
+    raise AssertionError(f"no chart titled {chart_title}")
+
+
+def test_segments_page_keeps_each_methods_parameters_and_its_layout():
+    """Going back to a method shows what it had (Streamlit forgets the widgets a run does not
+    draw: the pyramid came back at 1 %, 1 %, 1 % with an error), and whatever the method the
+    charts keep their place on the page (so the browser keeps those that did not change)."""
+    at = _page("segments", "en")
+    assert [at.number_input(key=f"seg_pyramid_{i}").value for i in range(3)] == [10, 30, 60]
+    heatmap = t("chart.rfm_title", "en")
+    place = _top_level_place(at, heatmap)
+    at.number_input(key="seg_pyramid_0").set_value(15).run()
+    at.number_input(key="seg_pyramid_2").set_value(55).run()
+    for method in ("abc", "kmeans", "rules", "rfm", "clv"):
+        at.selectbox(key="seg_method").set_value(method).run()
+        assert not at.exception and not at.error, method
+        assert _top_level_place(at, heatmap) == place, method
+    at.selectbox(key="seg_method").set_value("pyramid").run()
+    assert not at.exception and not at.error
+    assert [at.number_input(key=f"seg_pyramid_{i}").value for i in range(3)] == [15, 30, 55]
+    assert at.session_state["segmentation"]["params"]["shares"] == pytest.approx([0.15, 0.3, 0.55])
+    at.selectbox(key="seg_method").set_value("kmeans").run()
+    at.slider(key="seg_k").set_value(6).run()
+    at.selectbox(key="seg_method").set_value("abc").run()
+    at.selectbox(key="seg_method").set_value("kmeans").run()
+    assert at.slider(key="seg_k").value == 6 and not at.error
+    assert len(set(at.session_state["segmentation"]["params"]["features"])) >= 2
+    assert at.dataframe[0].value.shape[0] == 6  # six clusters in the profile
+
+
 def test_segments_page_reports_bad_parameters_in_the_users_language():
     at = _page("segments", "zh")
     at.number_input(key="seg_pyramid_0").set_value(50).run()  # 50 + 30 + 60 ≠ 100

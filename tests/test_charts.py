@@ -111,6 +111,23 @@ def test_scatter_draws_at_most_the_cap_stratified_by_segment(pop_mid):
         assert c_lo == c_hi == colour_of[name]
 
 
+def test_scatter_carries_the_selection_modes_streamlit_would_add(pop_mid):
+    """Box selection first, selection by drag only, hover on the nearest point: the modes
+    Streamlit sets on a chart with box and lasso selection when the figure lacks them (and
+    then has Plotly draw the chart a second time)."""
+    seg = segment(pop_mid.customers, "abc")
+    fig = charts.scatter_customers(
+        pop_mid.customers, "recency", "monetary", seg.labels, seg.names, "zh"
+    )
+    assert (fig.layout.dragmode, fig.layout.clickmode, fig.layout.hovermode) == (
+        "select",
+        "event",
+        "closest",
+    )
+    assert fig.data[0].type == "scattergl"  # software WebGL beat SVG at 3,000 points
+    assert charts.SCATTER_CONFIG == {"plotGlPixelRatio": 1}
+
+
 def test_a_small_segment_keeps_its_points():
     labels = np.r_[np.zeros(9990, int), np.ones(10, int)]
     picked = charts.stratified_sample(labels, 300, seed=1)

@@ -49,9 +49,33 @@ def seed_widgets(spec: dict) -> None:
     ss["seg_rules"] = json.dumps(rules, ensure_ascii=False, indent=1)
 
 
+def _param_keys() -> list[str]:
+    """The session-state keys of every method's parameter widgets."""
+    shares = [f"seg_{name}_{i}" for name, dflt in DEFAULT_SHARES.items() for i in range(len(dflt))]
+    return [*shares, "seg_k", "seg_feats", "seg_rules"]
+
+
+def keep_params() -> None:
+    """Keep the parameters of the methods not shown in this run. Streamlit forgets a widget's
+    value in a run that does not draw it, so going back to a method showed its minimums (the
+    pyramid's shares 1 %, 1 %, 1 % and an error) and lost what the student had typed."""
+    ss = st.session_state
+    for key in _param_keys():
+        if key in ss:
+            ss[key] = ss[key]
+
+
 def segmentation_params(method: str, lang: Lang) -> dict:
     """The parameter widgets of one segmentation method (their values put there by
-    ``seed_widgets``); returns the parameters chosen."""
+    ``seed_widgets``, kept by ``keep_params``); returns the parameters chosen. They sit in one
+    container whatever the method, so what follows keeps its place on the page and the
+    browser keeps the charts that did not change rather than drawing them anew."""
+    keep_params()
+    with st.container():
+        return _method_params(method, lang)
+
+
+def _method_params(method: str, lang: Lang) -> dict:
     if method in DEFAULT_SHARES:
         cols = st.columns(len(DEFAULT_SHARES[method]))
         shares = [
