@@ -10,9 +10,10 @@ The package reads from the bottom up: ``errors`` (message keys, the database's f
 words), ``names`` (names, codes, secrets), ``schema`` (tables, migration), ``limits`` (rate
 limits), ``scoring`` (playing and scoring rounds), ``rooms`` (a room as everyone sees it),
 ``teams`` and ``views`` (SQL on an open transaction), ``memo`` (what this process already
-read of a room at its version), ``store`` (the database, the instructor's keys, rounds as
-compare-and-set), ``debrief`` (the workbook and the tables' words) and ``service``
-(``Classroom``: joining, seats, submissions, managing teams, what everyone sees).
+read of a room at its version), ``warm`` (saved plans played ahead of the reveal), ``store``
+(the database, the instructor's keys, rounds as compare-and-set), ``debrief`` (the workbook
+and the tables' words) and ``service`` (``Classroom``: joining, seats, submissions, managing
+teams, what everyone sees).
 
 Everything lives in the database (SQLite by default, PostgreSQL when ``DATABASE_URL`` says
 so), so a restarted app loses nothing and several app processes can share one room.

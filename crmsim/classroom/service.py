@@ -187,6 +187,8 @@ class Classroom(Store):
                 )
             teams.activate(c, team, now)
             teams.seen(c, team.id, now, editing=False)
+            if self._warmer is not None:  # play it now, in the background, for the reveal
+                self._warmer.put(room, team.id, views.team_plans(c, team.id), round_no)
         with self._lock:
             self._seen[team.id] = (now, False)
         return version

@@ -53,6 +53,7 @@ from crmsim.classroom.schema import (
     rooms,
     upgrade_1_to_2,
 )
+from crmsim.classroom.warm import Warmer
 
 MAX_TEAMS = 200
 MAX_ROUNDS = 12
@@ -86,7 +87,11 @@ class Store:
         url: str | None = None,
         clock: Callable[[], float] = time.time,
         busy_timeout: float = 30.0,
+        warm: bool = False,
     ):
+        """``warm``: play each saved plan's schedule in a background thread, so that a
+        reveal in this process finds the runs played (``crmsim.classroom.warm``; the app's
+        store does, scripts and tests need not)."""
         try:
             self.url = url or default_url()
         except OSError as exc:
@@ -112,6 +117,7 @@ class Store:
         self._lock = threading.Lock()
         self._memo = Memo()  # what was read from a room at a version (``memo``)
         self._room_ids: dict[str, int] = {}
+        self._warmer = Warmer() if warm else None
         with self._errors():
             self._migrate()
 
@@ -315,10 +321,9 @@ class Store:
 
     def room(self, code: str, max_age: float = 0.0) -> Room:
         """A room by its code; ``max_age`` > 0 accepts a copy read that many seconds ago by
-        this process (the polling of many open tabs reads the database about once a
-        second, not once per tab). Otherwise the database is asked for the room's version
-        only, and the whole row (with its case) is read again only when it changed: every
-        change of a room bumps its version."""
+        this process. Otherwise the database is asked for the room's version only (one
+        indexed row), and the whole row with its case is read again only when it changed:
+        every change of a room bumps its version."""
         key = normalize_code(code)
         with self._lock:
             found = self._rooms.get(key)
@@ -404,8 +409,9 @@ class Store:
     def close_if_due(self, code: str) -> Room:
         """Lock the open round once its deadline has passed. Anyone's page may call this (it
         does only what the instructor's deadline said), so the round closes on time even
-        when no instructor tab is open."""
-        room = self.room(code, max_age=1.0)
+        when no instructor tab is open. It asks for the room's version only, unless that
+        changed (every open tab calls this on each of its polls)."""
+        room = self.room(code)
         if room.phase != "open" or room.deadline_at is None or self.clock() < room.deadline_at:
             return room
         with self._write() as c:
@@ -429,6 +435,8 @@ class Store:
             before = views.snapshot(c, row.id, playing)
             by_team = views.plans_by_team(c, row.id)
         room, r = room_of(row), row.current_round
+        if self._warmer is not None:  # the saved plans are being played already
+            self._warmer.wait()
         out = {tid: scoring.play(room, by_team.get(tid, {}), r) for tid in playing}
         with self._instructor(code, passcode, client) as (c, again):
             if (again.current_round, again.phase) == (r, "revealed"):

@@ -44,6 +44,16 @@ def plans_by_team(
     return out
 
 
+def team_plans(c, team_id: int) -> dict[int, tuple[Plan, int]]:
+    """One team's saved plans: round → (plan, version)."""
+    rows = c.execute(
+        sa.select(plans.c.round, plans.c.plan_json, plans.c.version).where(
+            plans.c.team_id == team_id
+        )
+    )
+    return {rnd: (Plan.model_validate_json(body), int(v)) for rnd, body, v in rows}
+
+
 def snapshot(c, room_id: int, team_ids: list[int] | None = None) -> tuple:
     """The state a reveal depends on: each team's state and each of its plans' versions. A
     reveal publishes only if this is the same after its runs as before them."""

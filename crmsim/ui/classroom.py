@@ -33,7 +33,7 @@ POLL_S = 2.0  # how often an open tab looks for a change of the room (a reveal, 
 
 @st.cache_resource(show_spinner=False)
 def _store(url: str) -> Classroom:
-    return Classroom(url)
+    return Classroom(url, warm=True)  # plays saved plans ahead of the reveal
 
 
 def store() -> Classroom:

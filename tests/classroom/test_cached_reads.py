@@ -2,12 +2,13 @@
 only when its version changed (a poll with no change reads at most the version), and the
 results, leaderboard, a team's own rounds and a round's plans are worked out once per room
 version — and never outlive a change, whether it was made by this process or by another one
-on the same database (a second store stands for the other process)."""
+on the same database (a second store stands for the other process). A saved plan is played in
+the background before the reveal, which then publishes the saved plans' results at once."""
 
 import pytest
 import sqlalchemy as sa
 
-from crmsim.classroom import Classroom
+from crmsim.classroom import Classroom, scoring
 from crmsim.classroom.scoring import play
 from tests.classroom.helpers import care_plan, open_room
 
@@ -64,8 +65,8 @@ def test_a_poll_with_no_change_does_not_read_the_room(store, case, statements):
     for _ in range(5):  # five open tabs of this process polling
         room = store.close_if_due(code)
     assert room.phase == "open"
-    assert not _reads_room_row(statements)
-    assert len(statements) <= 5  # at most the version, never the room with its case
+    assert not _reads_room_row(statements)  # never the room with its case
+    assert len(statements) == 5 and all("crm_rooms.version" in s for s in statements)
 
 
 def test_results_are_worked_out_once_per_version_and_renewed_by_a_reveal(store, url, case):
@@ -126,3 +127,25 @@ def test_a_resubmitted_plan_is_the_one_the_reveal_scores(store, case):
     assert mine["kpis"] != play(room, {1: (first, 1)}, 1)["kpis"]
     assert mine["played"] == [[1, 2]]  # round 1, plan version 2
     assert store.results(code)["score"].tolist() == [mine["score"]]
+
+
+def test_a_saved_plan_is_played_in_the_background_before_the_reveal(url, case):
+    store = Classroom(url, warm=True)  # as the app's store is
+    try:
+        code, pw = open_room(store, case)
+        tokens = [store.join(code, name)[1] for name in ("A", "B")]
+        mine = {t: care_plan(case, f) for t, f in zip(tokens, (0.611, 0.733), strict=True)}
+        for token, plan in mine.items():
+            store.submit(code, token, plan, 1)
+        store._warmer.wait()
+        assert store._warmer.played == 2
+        before = scoring.team_run.cache_info()
+        store.reveal(code, pw, 1)
+        assert scoring.team_run.cache_info().misses == before.misses  # nothing left to play
+        room = store.room(code)
+        for token, plan in mine.items():  # and what it published is the saved plans' result
+            assert (
+                store.team_results(code, token)[0]["kpis"] == play(room, {1: (plan, 1)}, 1)["kpis"]
+            )
+    finally:
+        store.close()
