@@ -46,11 +46,13 @@ class Client:
     session: str = ""
     address: str = ""
 
-    def keys(self, what: str) -> list[str]:
+    def keys(self, what: str, address: bool = True) -> list[str]:
+        """The counters an attempt counts against: the session's, and the address's unless
+        ``address`` is False (a whole class may share one school address)."""
         out = []
         if self.session:
             out.append(f"{what}:s:{self.session}"[:64])
-        if self.address:
+        if self.address and address:
             out.append(f"{what}:a:{self.address}"[:64])
         return out
 

@@ -40,7 +40,8 @@ class Classroom(Store):
         now = self.clock()
         wait = max(
             limits.wait_left(c, client.keys("join"), limits.JOIN_FAILURES, now),
-            limits.wait_left(c, client.keys("joined"), limits.JOINS_PER_SESSION, now),
+            # teams made: per session only (a class behind one school address joins)
+            limits.wait_left(c, client.keys("joined", False), limits.JOINS_PER_SESSION, now),
             limits.wait_left(c, list(extra), limits.TEAM_PIN_FAILURES, now),
         )
         if wait > 0:
@@ -81,7 +82,9 @@ class Classroom(Store):
             if teams.playing_count(c, row.id) >= min(row.max_teams, MAX_TEAMS):
                 raise ClassroomError("room_full", limit=row.max_teams)
             tid, token, pin = teams.add(c, row.id, name, self.clock())
-            limits.count(c, client.keys("joined"), self.clock(), limits.JOINS_PER_SESSION.forget)
+            limits.count(
+                c, client.keys("joined", False), self.clock(), limits.JOINS_PER_SESSION.forget
+            )
             limits.clear(c, client.keys("join"))
         return Team(tid, int(row.id), name, "active", pin), token
 

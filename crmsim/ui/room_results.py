@@ -114,7 +114,7 @@ def _scores_chart(code: str, version: int, team: str | None, lang: Lang, _result
 
 
 def class_results(found: dict | None, room: Room, lang: Lang) -> None:
-    """The leaderboard and every team's score by round."""
+    """The leaderboard, and every team's score by round (in an expander)."""
     board = store().leaderboard(room.code)
     if board.empty:
         return
@@ -126,9 +126,12 @@ def class_results(found: dict | None, room: Room, lang: Lang) -> None:
     )
     res = store().results(room.code)
     res = res[res["round"] >= 1]
-    if res["round"].nunique() > 1:
+    if res["round"].nunique() < 2:
+        return
+    box = st.expander(t("room.html_scores", lang), key="room_scores_open", on_change="rerun")
+    if box.open:  # drawn only when opened: after a reveal every open tab draws its page
         name = found["name"] if found else None
-        st.plotly_chart(
+        box.plotly_chart(
             _scores_chart(room.code, room.version, name, lang, res),
             key="room_scores",
             config={"displayModeBar": False},

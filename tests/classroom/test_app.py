@@ -274,3 +274,25 @@ def test_the_server_does_not_collect_all_garbage_after_every_run():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["runner"]["postScriptGC"] is False
     assert "--runner.postScriptGC=false" in launch.command([])
+
+
+def test_the_score_by_round_chart_is_drawn_only_when_opened(db):
+    """After a reveal every open tab draws its page at once: the team's own run is drawn,
+    every team's score by round waits in an expander until it is opened."""
+    case = load_case("telecom")
+    code, passcode, _ = db.create_room(case, 500, 9, rounds=2, round_months=3)
+    tokens = [db.join(code, name)[1] for name in ("A", "B")]
+    for rnd in (1, 2):
+        for i, token in enumerate(tokens):
+            db.submit(code, token, care_plan(case, 0.5 + 0.2 * i + 0.1 * rnd), rnd)
+        db.reveal(code, passcode, rnd)
+        if rnd == 1:
+            db.advance(code, passcode, 1)
+    at = _page("en", room=code, team=tokens[0])
+    assert t("room.html_scores", "en") in [e.label for e in at.expander]
+    assert len(at.get("plotly_chart")) == 1  # the team's own run
+    at.session_state["room_scores_open"] = True  # the student opens the expander
+    at.run()
+    assert not at.exception
+    specs = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(specs) == 2 and '"name":"B"' in specs[1].replace(" ", "")

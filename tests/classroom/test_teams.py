@@ -195,6 +195,15 @@ def test_one_session_cannot_fill_a_room(store, case):
     assert store.join(code, "a real team", Client("student"))[0].name == "a real team"
 
 
+def test_a_class_behind_one_school_address_can_join(store, case):
+    """The cap on teams made counts per browser session: forty students behind one school
+    address (or one proxy) each make their team (it stopped the seventh)."""
+    code, _ = open_room(store, case)
+    for i in range(12):
+        team, _ = store.join(code, f"team {i}", Client(f"student {i}", "198.51.100.7"))
+        assert team.name == f"team {i}"
+
+
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy():
     trusted = frozenset({"127.0.0.1"})
     assert client_address("203.0.113.5", "198.51.100.1", trusted) == "203.0.113.5"  # forged
