@@ -1,23 +1,34 @@
 """The least a Streamlit page can do to redraw the Segments scatter: one select box and the same
-10,000 WebGL points with box/lasso selection, nothing else. bench_app.py times its axis change
-in the same browser as the app's, so the two read against each other: what is left above this
-floor is the app's own cost, the floor itself is the browser's (software WebGL on a GPU-less
-machine)."""
+figure the Segments page draws (``charts.scatter_customers``: 3,000 of 10,000 customers in one
+WebGL trace, its axis menus, box and lasso selection, the same Plotly config), nothing else.
+bench_app.py times a new choice here in the same browser as the app's new method, so the two
+read against each other: what is left above this floor is the app's own cost, the floor itself
+is the browser's (software WebGL on a GPU-less machine)."""
+
+import sys
+from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
+import pandas as pd
 import streamlit as st
 
-axis = st.selectbox("横轴", ["a", "b", "c", "d", "e"], key="seg_x")
-rng = np.random.default_rng("abcde".index(axis))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from crmsim import charts
+
+COLUMNS = ["recency", "frequency", "monetary", "revenue_12m", "tenure_months"]
+
+choice = st.selectbox("横轴", ["a", "b", "c", "d", "e"], key="seg_x")
+rng = np.random.default_rng("abcde".index(choice))
 n = 10_000
-fig = go.Figure(
-    go.Scattergl(
-        x=rng.random(n),
-        y=rng.random(n),
-        mode="markers",
-        customdata=np.arange(n),
-        marker={"size": 5, "opacity": 0.7, "color": rng.integers(0, 3, n).astype(np.int16)},
-    )
+frame = pd.DataFrame({col: rng.gamma(2.0, 50.0, n).round(2) for col in COLUMNS})
+labels = rng.integers(0, 3, n)  # a new segmentation each time, as a new method gives
+st.plotly_chart(
+    charts.scatter_customers(
+        frame, "recency", "monetary", labels, ["key", "ordinary", "small"], "zh", 0, COLUMNS
+    ),
+    key="seg_scatter",
+    config=charts.SCATTER_CONFIG,
+    on_select="rerun",
+    selection_mode=("box", "lasso"),
 )
-st.plotly_chart(fig, key="seg_scatter", on_select="rerun", selection_mode=("box", "lasso"))
