@@ -169,3 +169,21 @@ def test_lessons_passed_stay_in_the_address_on_every_page():
     at.switch_page("pages/glossary.py").run()
     assert _address(at)["done"] == "zones"
     assert all("done=zones" in link.proto.query_string for link in at.get("page_link"))
+
+
+def test_the_first_page_of_a_process_imports_scikit_learn_in_the_background():
+    """The first k-means of a session does not wait for scikit-learn: the first page drawn
+    starts its import in one background thread per process, never a second one."""
+    import sys
+
+    from crmsim.ui import navigation
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert navigation._warming is not None  # started by the page (this one or an earlier one)
+    first = navigation.warm_imports()
+    assert navigation.warm_imports() is first and first.name == "crm-imports"
+    first.join(60)
+    assert not first.is_alive()
+    assert all(name in sys.modules for name in navigation.SLOW_IMPORTS)

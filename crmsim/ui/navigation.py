@@ -5,6 +5,9 @@ Every page starts with ``lang = navigation.bootstrap("page_key")``.
 
 from __future__ import annotations
 
+import importlib
+import threading
+
 import streamlit as st
 
 from crmsim.i18n import LANGS, Lang, normalize_lang, t
@@ -30,6 +33,27 @@ PAGES: tuple[tuple[str, str], ...] = (
 )
 
 
+# Imported in the background when a server process draws its first page: the first k-means of
+# a session otherwise waits 2–3 s for scikit-learn (measured by benchmarks/bench_app.py).
+SLOW_IMPORTS = ("sklearn.cluster",)
+_warming: threading.Thread | None = None
+_warming_lock = threading.Lock()
+
+
+def warm_imports() -> threading.Thread:
+    """Start importing ``SLOW_IMPORTS`` in one daemon thread per process (once); returns it."""
+    global _warming
+    with _warming_lock:
+        if _warming is None:
+            _warming = threading.Thread(
+                target=lambda: [importlib.import_module(m) for m in SLOW_IMPORTS],
+                name="crm-imports",
+                daemon=True,
+            )
+            _warming.start()
+        return _warming
+
+
 def current_lang() -> Lang:
     """Language from ``?lang=``, else the session's choice, else the browser's locale."""
     q = st.query_params.get("lang")
@@ -43,6 +67,7 @@ def current_lang() -> Lang:
 def bootstrap(page: str) -> Lang:
     """Page config, the state a link or reload brings back, the language switch and the
     translated sidebar navigation (links carry the sticky parameters, see ``url_state``)."""
+    warm_imports()
     st.session_state.pop("_sticky_links", None)  # last run's links are gone
     st.session_state["_page_before"] = st.session_state.get("_page")
     st.session_state["_page"] = page
