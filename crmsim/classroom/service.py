@@ -214,10 +214,21 @@ class Classroom(Store):
         return found.plan if found else None
 
     def _team_row(self, c, code: str, token: str):
+        """The team row a seat token belongs to (``bad_token`` if none); ``c`` None: on a
+        connection of its own, opened only when ``one_view`` has not read it already."""
+        reads = self._view_reads()
+        key = ("team", normalize_code(code), token)
+        if reads is not None and key in reads:
+            return reads[key]
+        if c is None:
+            with self._read() as own:
+                return self._team_row(own, code, token)
         room_id = self._room_id(c, code)
         team = teams.by_token(c, room_id, token) if room_id is not None else None
         if team is None:
             raise ClassroomError("bad_token")
+        if reads is not None:
+            reads[key] = team
         return team
 
     def _room_id(self, c, code: str) -> int | None:
@@ -233,8 +244,7 @@ class Classroom(Store):
     def team(self, code: str, token: str) -> Team:
         """The team a token belongs to, in this room (else ``bad_token``). A roster team
         opened through its link for the first time is playing from now on."""
-        with self._read() as c:
-            row = self._team_row(c, code, token)
+        row = self._team_row(None, code, token)
         if row.state == "reserved":
             with self._write() as c:
                 teams.activate(c, row, self.clock())
@@ -245,8 +255,7 @@ class Classroom(Store):
         at most every ``SEEN_EVERY_S`` per team and process, or when editing changes."""
         now = self.clock()
         try:
-            with self._read() as c:
-                team = self._team_row(c, code, token)
+            team = self._team_row(None, code, token)
         except ClassroomError:
             return
         with self._lock:
@@ -407,8 +416,7 @@ class Classroom(Store):
         """The team's own published rounds, each with its KPIs, score, monthly series and
         the plans it played (``[round, version]`` per round; ``[0, 0]`` = status quo)."""
         room = self.room(code)
-        with self._read() as c:
-            team = self._team_row(c, code, token)
+        team = self._team_row(None, code, token)
 
         def read() -> list[dict]:
             with self._read() as c:

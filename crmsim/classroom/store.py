@@ -113,6 +113,7 @@ class Store:
             sa.event.listen(self.engine, "begin", _sqlite_begin)
         self._reader = self.engine.execution_options(crm_read=True)
         self._rooms: dict[str, tuple[float, Room]] = {}
+        self._view = threading.local()  # what one page draw has read (``one_view``)
         self._seen: dict[int, tuple[float, bool | None]] = {}
         self._lock = threading.Lock()
         self._memo = Memo()  # what was read from a room at a version (``memo``)
@@ -147,8 +148,33 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
-        with self._errors(), self.engine.begin() as c:
-            yield c
+        try:
+            with self._errors(), self.engine.begin() as c:
+                yield c
+        finally:  # what this thread changed is read again, even inside ``one_view``
+            reads = self._view_reads()
+            if reads:
+                reads.clear()
+
+    @contextmanager
+    def one_view(self) -> Iterator[None]:
+        """Within the block this thread reads each room (and each team by its seat token)
+        once: every later ``room`` call gives the same copy, so a page is drawn from one
+        version of the room (not a version query for each part of it, seven on a team's
+        page) and a change landing meanwhile is drawn whole by the next poll. A write by
+        this thread ends the copies."""
+        outer = self._view_reads()
+        if outer is None:
+            self._view.reads = {}
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._view.reads = None
+
+    def _view_reads(self) -> dict | None:
+        """What this thread has read inside ``one_view`` (None outside it)."""
+        return getattr(self._view, "reads", None)
 
     def _count(self, keys: list[str]) -> None:
         for attempt in range(2):  # two processes may insert one new counter at once
@@ -325,6 +351,9 @@ class Store:
         indexed row), and the whole row with its case is read again only when it changed:
         every change of a room bumps its version."""
         key = normalize_code(code)
+        reads = self._view_reads()
+        if reads is not None and ("room", key) in reads:
+            return reads["room", key]
         with self._lock:
             found = self._rooms.get(key)
         if found and max_age > 0 and time.monotonic() - found[0] < max_age:
@@ -339,6 +368,8 @@ class Store:
         room = found[1] if row is None else room_of(row)
         with self._lock:
             self._rooms[key] = (time.monotonic(), room)
+        if reads is not None:
+            reads["room", key] = room
         return room
 
     def room_version(self, code: str, c: sa.Connection | None = None) -> int | None:

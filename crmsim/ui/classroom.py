@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import pandas as pd
 import streamlit as st
@@ -52,9 +52,15 @@ def store() -> Classroom:
 def guard(lang: Lang):
     """Run a part of the page that talks to the database; when the database fails (down,
     full, read-only, busy) say which in the user's language and stop, instead of a
-    traceback. (Actions a user can retry catch ``ClassroomError`` themselves.)"""
+    traceback. (Actions a user can retry catch ``ClassroomError`` themselves.) The part is
+    drawn from one read of each room (``Store.one_view``)."""
     try:
-        yield
+        try:
+            view = store().one_view()
+        except StoreError:  # the part meets the failure itself and it is said below
+            view = nullcontext()
+        with view:
+            yield
     except StoreError as exc:
         st.error(exc.message(lang))
         st.stop()

@@ -46,8 +46,10 @@ def _kpi_cards(mine: dict, base: dict, room: Room, lang: Lang) -> None:
             money(k["profit"] - base["profit"], lang, signed=True),
         ),
     )
-    for row in (cards[:3], cards[3:]):
-        for col, (label, value, delta) in zip(st.columns(3), row, strict=True):
+    # Three columns of two cards each: the same two rows of three on screen, with 4 fewer
+    # elements to send than two rows of columns (every open tab draws them after a reveal).
+    for col, pair in zip(st.columns(3), (cards[0::3], cards[1::3], cards[2::3]), strict=True):
+        for label, value, delta in pair:
             col.metric(label, value, delta)
     st.caption(t("room.team.vs_status_quo", lang))
 

@@ -58,6 +58,33 @@ def test_a_room_is_read_whole_only_when_its_version_changed(store, url, case, st
     assert (moved.phase, moved.version) == ("locked", first.version + 1)
 
 
+def test_one_page_draw_reads_the_room_and_the_seat_once(store, url, case, statements):
+    """Inside ``one_view`` (a page drawn) every read of the room and of a team by its seat
+    gives the same copy without asking the database again; another process's change is seen
+    once the view ends; this thread's own write is seen at once."""
+    code, pw = open_room(store, case)
+    _, token = store.join(code, "A")
+    store.room(code), store.team(code, token)  # the room's id is remembered from then on
+    other = Classroom(url)  # another app process on the same database
+    try:
+        with store.one_view():
+            statements.clear()
+            first = store.room(code)
+            team = store.team(code, token)
+            assert len(statements) == 2  # the room's version, the seat's team
+            other.lock(code, pw, 1)  # lands while the page is drawn
+            statements.clear()
+            assert store.room(code) is first and first.phase == "open"
+            assert store.team(code, token) == team and not statements
+            store.heartbeat(code, token, editing=True)  # a write of this thread's own
+            assert store.room(code).phase == "locked"  # ... ends the copies
+        assert store.room(code).phase == "locked"
+        other.reopen(code, pw, 1)
+        assert store.room(code).phase == "open"  # outside a view: read at every call
+    finally:
+        other.close()
+
+
 def test_a_poll_with_no_change_does_not_read_the_room(store, case, statements):
     code, _ = open_room(store, case)
     store.room(code)
