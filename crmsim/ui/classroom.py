@@ -26,7 +26,7 @@ from crmsim.classroom import (
     default_url,
 )
 from crmsim.i18n import Lang, t
-from crmsim.ui.formatting import money
+from crmsim.ui.formatting import money, with_currency
 
 POLL_S = 2.0  # how often an open tab looks for a change of the room (a reveal, a deadline)
 
@@ -191,7 +191,8 @@ def results_table(frame: pd.DataFrame, room: Room, lang: Lang) -> pd.DataFrame:
     for col in MONEY_KPIS:
         if col in shown:
             shown[col] = [
-                "—" if pd.isna(v) else f"{money(v, lang)} {room.case.currency}" for v in shown[col]
+                "—" if pd.isna(v) else with_currency(money(v, lang), room.case.currency, lang)
+                for v in shown[col]
             ]
     if "retention_rate" in shown:
         shown["retention_rate"] = [f"{v:.1%}" for v in shown["retention_rate"]]

@@ -12,7 +12,7 @@ from crmsim.classroom.scoring import room_segments, status_quo_run
 from crmsim.i18n import Lang, t
 from crmsim.ui import plan_grid
 from crmsim.ui.classroom import results_table, round_name, store
-from crmsim.ui.formatting import money
+from crmsim.ui.formatting import money, with_currency
 
 
 def _kpi_cards(mine: dict, base: dict, room: Room, lang: Lang) -> None:
@@ -22,12 +22,12 @@ def _kpi_cards(mine: dict, base: dict, room: Room, lang: Lang) -> None:
         (t("room.score", lang), f"{mine['score']:.1f}", f"{mine['score'] - 100:+.1f}"),
         (
             t("kpi.npv", lang),
-            f"{money(k['npv'], lang)} {cur}",
+            with_currency(money(k["npv"], lang), cur, lang),
             money(k["npv"] - base["npv"], lang, signed=True),
         ),
         (
             t("kpi.customer_equity_end", lang),
-            f"{money(k['customer_equity_end'], lang)} {cur}",
+            with_currency(money(k["customer_equity_end"], lang), cur, lang),
             money(k["customer_equity_end"] - base["customer_equity_end"], lang, signed=True),
         ),
         (
@@ -42,7 +42,7 @@ def _kpi_cards(mine: dict, base: dict, room: Room, lang: Lang) -> None:
         ),
         (
             t("kpi.profit", lang),
-            f"{money(k['profit'], lang)} {cur}",
+            with_currency(money(k["profit"], lang), cur, lang),
             money(k["profit"] - base["profit"], lang, signed=True),
         ),
     )

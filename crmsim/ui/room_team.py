@@ -35,7 +35,7 @@ from crmsim.ui.classroom import (
     show_error,
     store,
 )
-from crmsim.ui.formatting import money
+from crmsim.ui.formatting import money, with_currency
 from crmsim.ui.problems import over_budget_text, plan_problem
 
 
@@ -286,9 +286,8 @@ def round_panel(found: dict, lang: Lang) -> None:
         t(
             "room.team.spending",
             lang,
-            total=money(spent, lang),
-            budget=money(room.case.budget, lang),
-            currency=room.case.currency,
+            total=with_currency(money(spent, lang), room.case.currency, lang),
+            budget=with_currency(money(room.case.budget, lang), room.case.currency, lang),
         )
     )
     draft = st.session_state.get("room_draft")

@@ -73,6 +73,13 @@ def test_a_team_joins_submits_and_sees_its_own_results(db, lang):
     assert any(shown in s.value for s in at.success)
     assert at.session_state["setup"]["customers"] == 500 and at.session_state["setup"]["seed"] == 9
     assert at.query_params["room"] in (code, [code])
+    spending = next(
+        c.value
+        for c in at.caption
+        if c.value.startswith(t("room.team.spending", lang, total="", budget="")[:4])
+    )
+    assert ("元" in spending) if lang == "zh" else ("¥" in spending)  # the sign, not "CNY"
+    assert "CNY" not in spending
     at.button(key="room_submit_room").click().run()
     assert not at.exception
     saved = db.status(code, passcode)
@@ -84,6 +91,7 @@ def test_a_team_joins_submits_and_sees_its_own_results(db, lang):
     assert {t("room.score", lang), t("kpi.npv", lang), t("kpi.retention_rate", lang)} <= labels
     npv = next(m for m in at.metric if m.label == t("kpi.npv", lang)).value
     assert ("万" in npv) if lang == "zh" else ("K" in npv or "M" in npv)  # not 5,575,859.87
+    assert npv.endswith("元") if lang == "zh" else npv.startswith("¥")  # not "CNY"
     boards = [d.value for d in at.dataframe if t("room.teams", lang) in d.value.columns]
     assert any("[Blue](http://x) <b>" in set(b[t("room.teams", lang)]) for b in boards)
     assert len(at.get("plotly_chart")) >= 1  # the team's own run
