@@ -6,7 +6,6 @@ from crmsim import charts
 from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.plans import SEGMENT_METHODS
-from crmsim.segmentation import rfm_scores, segment_for_case
 from crmsim.ui import customers as customer_table
 from crmsim.ui import navigation, plan_state, problems, segments, state
 
@@ -25,33 +24,23 @@ method = st.selectbox(
 )
 params = segments.segmentation_params(method, lang)
 try:
-    seg = segment_for_case(customers, method, params, case, chosen["seed"])
+    view = segments.segments_view(chosen, case, pop, method, params, lang)
 except InputError as exc:
     st.error(t("seg_page.invalid", lang) + "\n\n" + problems.segmentation_problem(exc, lang))
     st.stop()
 plan_state.remember_segmentation({"method": method, "params": params})
-
-profile = seg.profile.assign(
-    segment=[charts.segment_label(s, lang) for s in seg.profile["segment"]]
-)
-st.dataframe(segments.translated_profile(profile, lang), hide_index=True)
-
+st.dataframe(view.profile, hide_index=True)
 left, right = st.columns(2)
-left.plotly_chart(charts.segment_chart(seg.profile, seg.method, lang), key="seg_pyramid")
-right.plotly_chart(
-    charts.rfm_heatmap(rfm_scores(customers), customers["monetary"].to_numpy(), lang), key="seg_rfm"
-)
+left.plotly_chart(view.share_chart, key="seg_pyramid")
+right.plotly_chart(segments.rfm_chart(chosen, pop, lang), key="seg_rfm")
 
 
 @st.fragment
 def customer_scatter() -> None:
     """The scatter and the customers picked in it: a selection reruns only this part of the
     page. Its axes are chosen in menus on the chart itself, which the browser switches alone."""
-    numeric = ["recency", "frequency", "monetary", "revenue_12m", "tenure_months"]
     picked = st.plotly_chart(
-        charts.scatter_customers(
-            customers, "recency", "monetary", seg.labels, seg.names, lang, chosen["seed"], numeric
-        ),
+        view.scatter,
         key="seg_scatter",
         config=charts.SCATTER_CONFIG,
         on_select="rerun",
@@ -66,6 +55,7 @@ def customer_scatter() -> None:
                 total=f"{len(customers):,}",
             )
         )
+    numeric = segments.SCATTER_AXES
     rows = segments.selected_rows(
         customers, picked.selection if picked else None, numeric, charts.MAX_POINTS
     )

@@ -202,18 +202,18 @@ def test_segments_page_keeps_each_methods_parameters_and_its_layout():
     draw: the pyramid came back at 1 %, 1 %, 1 % with an error), and whatever the method the
     charts keep their place on the page (so the browser keeps those that did not change)."""
     at = _page("segments", "en")
-    assert [at.number_input(key=f"seg_pyramid_{i}").value for i in range(3)] == [10, 30, 60]
+    assert [at.number_input(key=f"seg_share_{i}").value for i in range(3)] == [10, 30, 60]
     heatmap = t("chart.rfm_title", "en")
     place = _top_level_place(at, heatmap)
-    at.number_input(key="seg_pyramid_0").set_value(15).run()
-    at.number_input(key="seg_pyramid_2").set_value(55).run()
+    at.number_input(key="seg_share_0").set_value(15).run()
+    at.number_input(key="seg_share_2").set_value(55).run()
     for method in ("abc", "kmeans", "rules", "rfm", "clv"):
         at.selectbox(key="seg_method").set_value(method).run()
         assert not at.exception and not at.error, method
         assert _top_level_place(at, heatmap) == place, method
     at.selectbox(key="seg_method").set_value("pyramid").run()
     assert not at.exception and not at.error
-    assert [at.number_input(key=f"seg_pyramid_{i}").value for i in range(3)] == [15, 30, 55]
+    assert [at.number_input(key=f"seg_share_{i}").value for i in range(3)] == [15, 30, 55]
     assert at.session_state["segmentation"]["params"]["shares"] == pytest.approx([0.15, 0.3, 0.55])
     at.selectbox(key="seg_method").set_value("kmeans").run()
     at.slider(key="seg_k").set_value(6).run()
@@ -224,9 +224,68 @@ def test_segments_page_keeps_each_methods_parameters_and_its_layout():
     assert at.dataframe[0].value.shape[0] == 6  # six clusters in the profile
 
 
+def test_a_new_method_keeps_what_it_does_not_change():
+    """A new method redraws only what it changes: the RFM heatmap stays the same figure (same
+    spec and element id, so the browser keeps the chart it drew), and the pyramid's, ABC's and
+    CLV tiers' share boxes stay the same widgets (updated in place, not drawn anew), each
+    method showing its own values in them."""
+    at = _page("segments", "zh")
+
+    def heat():
+        return at.get("plotly_chart")[1].proto
+
+    spec, ident = heat().spec, heat().id
+    boxes = [at.number_input(key=f"seg_share_{i}").proto.id for i in range(3)]
+    at.number_input(key="seg_share_0").set_value(20).run()
+    at.number_input(key="seg_share_2").set_value(50).run()  # the pyramid at 20 / 30 / 50
+    for method, values in (
+        ("abc", [80, 15, 5]),
+        ("clv", [5, 15, 30, 50]),
+        ("rfm", []),
+        ("pyramid", [20, 30, 50]),
+    ):
+        at.selectbox(key="seg_method").set_value(method).run()
+        assert not at.exception and not at.error, method
+        assert (heat().spec, heat().id) == (spec, ident), method
+        shown = [at.number_input(key=f"seg_share_{i}") for i in range(len(values))]
+        assert [box.value for box in shown] == values, method
+        assert [box.proto.id for box in shown[:3]] == boxes[: len(shown)], method
+    assert at.session_state["segmentation"]["params"]["shares"] == pytest.approx([0.2, 0.3, 0.5])
+
+
+def test_the_segments_view_is_made_once_per_population_and_choice():
+    """What the Segments page draws of a segmentation is made once per population, method,
+    parameters and language and shared (going back to a method only draws again); it is the
+    segmentation the engine would use, and invalid parameters are refused every time."""
+    from crmsim.errors import InputError
+    from crmsim.ui import segments
+
+    segments._segments_view.clear()
+    case = load_case("telecom")
+    pop = generate(case, 800, seed=3)
+    chosen = {"case_id": "telecom", "customers": 800, "seed": 3}
+    shares = {"shares": [0.7, 0.2, 0.1]}
+    view = segments.segments_view(chosen, case, pop, "abc", shares, "en")
+    assert segments.segments_view(chosen, case, pop, "abc", dict(shares), "en") is view
+    direct = segment_for_case(pop.customers, "abc", shares, case, 3)
+    np.testing.assert_array_equal(view.seg.labels, direct.labels)
+    assert view.profile.iloc[:, 1].sum() == 800  # the table: every customer once
+    assert view.profile.columns[2] == t("col.share", "en") + " %"
+    other = segments.segments_view(chosen, case, pop, "abc", {"shares": [0.8, 0.15, 0.05]}, "en")
+    assert other is not view and not np.array_equal(other.seg.labels, view.seg.labels)
+    zh = segments.segments_view(chosen, case, pop, "abc", shares, "zh")
+    assert zh is not view and "客户数" in zh.profile.columns
+    for _ in range(2):
+        with pytest.raises(InputError):
+            segments.segments_view(chosen, case, pop, "abc", {"shares": [0.5, 0.3, 0.6]}, "en")
+    heat = segments.rfm_chart(chosen, pop, "en")
+    assert segments.rfm_chart(chosen, pop, "en") is heat
+    assert segments.rfm_chart(chosen, pop, "zh") is not heat
+
+
 def test_segments_page_reports_bad_parameters_in_the_users_language():
     at = _page("segments", "zh")
-    at.number_input(key="seg_pyramid_0").set_value(50).run()  # 50 + 30 + 60 ≠ 100
+    at.number_input(key="seg_share_0").set_value(50).run()  # 50 + 30 + 60 ≠ 100
     assert not at.exception
     said = at.error[0].value
     assert at.error and "各层比例：各比例之和应为 100%（现在是 140%）" in said

@@ -68,9 +68,9 @@ def test_a_reload_mid_workflow_returns_to_the_same_setup_segmentation_and_plan()
     at.number_input(key="seed").set_value(11).run()
     at.switch_page("pages/segments.py").run()
     at.selectbox(key="seg_method").set_value("abc").run()
-    at.number_input(key="seg_abc_0").set_value(70).run()
-    at.number_input(key="seg_abc_1").set_value(20).run()
-    at.number_input(key="seg_abc_2").set_value(10).run()
+    at.number_input(key="seg_share_0").set_value(70).run()
+    at.number_input(key="seg_share_1").set_value(20).run()
+    at.number_input(key="seg_share_2").set_value(10).run()
     assert not at.exception and not at.error
     at.switch_page("pages/plan.py").run()
     channel = next(n for n in at.number_input if n.key.startswith("plan_acq_"))
@@ -90,7 +90,7 @@ def test_a_reload_mid_workflow_returns_to_the_same_setup_segmentation_and_plan()
     assert again.success and not again.error
     again.switch_page("pages/segments.py").run()
     assert again.selectbox(key="seg_method").value == "abc"
-    assert [again.number_input(key=f"seg_abc_{i}").value for i in range(3)] == [70, 20, 10]
+    assert [again.number_input(key=f"seg_share_{i}").value for i in range(3)] == [70, 20, 10]
 
 
 def test_returning_to_segments_shows_the_method_chosen_before():

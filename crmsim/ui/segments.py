@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from crmsim import charts
 from crmsim.cases import Case
 from crmsim.errors import InputError
 from crmsim.i18n import Lang, t
@@ -18,6 +21,7 @@ from crmsim.segmentation import (
     DEFAULT_SHARES,
     Segmentation,
     full_params,
+    rfm_scores,
     segment_for_case,
 )
 
@@ -26,6 +30,8 @@ RULES_EXAMPLE = [
     {"segment": "quiet", "conditions": [{"field": "recency", "op": ">", "value": 3}]},
 ]
 KMEANS_FEATURES = ("recency", "frequency", "monetary", "tenure_months", "complaints_12m")
+SHARES_SHOWN = "_seg_shares_of"  # the method whose shares the boxes held in the last run
+SCATTER_AXES = ["recency", "frequency", "monetary", "revenue_12m", "tenure_months"]
 
 
 def seed_widgets(spec: dict) -> None:
@@ -41,6 +47,7 @@ def seed_widgets(spec: dict) -> None:
             own = shares
         for i, share in enumerate(own):
             ss[f"seg_{name}_{i}"] = int(min(max(round(float(share) * 100), 1), 98))
+    ss.pop(SHARES_SHOWN, None)  # the share boxes take the chosen method's values again
     mine = method == "kmeans"
     ss["seg_k"] = int(params["k"]) if mine else 4
     feats = params["features"] if mine else list(DEFAULT_FEATURES)
@@ -50,9 +57,9 @@ def seed_widgets(spec: dict) -> None:
 
 
 def _param_keys() -> list[str]:
-    """The session-state keys of every method's parameter widgets."""
-    shares = [f"seg_{name}_{i}" for name, dflt in DEFAULT_SHARES.items() for i in range(len(dflt))]
-    return [*shares, "seg_k", "seg_feats", "seg_rules"]
+    """The session-state keys of the parameter widgets that belong to one method (the share
+    boxes are shared, their values kept per method in ``seg_<method>_<i>``)."""
+    return ["seg_k", "seg_feats", "seg_rules"]
 
 
 def keep_params() -> None:
@@ -77,12 +84,8 @@ def segmentation_params(method: str, lang: Lang) -> dict:
 
 def _method_params(method: str, lang: Lang) -> dict:
     if method in DEFAULT_SHARES:
-        cols = st.columns(len(DEFAULT_SHARES[method]))
-        shares = [
-            col.number_input(t("seg_page.share", lang, n=i + 1), 1, 98, key=f"seg_{method}_{i}")
-            for i, col in enumerate(cols)
-        ]
-        return {"shares": [s / 100 for s in shares]}
+        return {"shares": _share_inputs(method, lang)}
+    st.session_state[SHARES_SHOWN] = None
     if method == "kmeans":
         k = st.slider(t("seg_page.k", lang), 2, 10, key="seg_k")
         feats = st.multiselect(
@@ -100,6 +103,94 @@ def _method_params(method: str, lang: Lang) -> dict:
             st.error(exc.report(lang))
             st.stop()
     return {}
+
+
+# -- what the page draws, made once per population and choice ---------------------------------
+@dataclass(frozen=True)
+class SegmentsView:
+    """A segmentation and what the Segments page draws of it (read-only: shared by sessions)."""
+
+    seg: Segmentation
+    profile: pd.DataFrame  # the profile table as the reader sees it
+    share_chart: go.Figure  # the pyramid, or each segment's share of customers and revenue
+    scatter: go.Figure
+
+
+def segments_view(
+    chosen: dict, case_obj: Case, pop: Population, method: str, params: dict, lang: Lang
+) -> SegmentsView:
+    """The segmentation chosen and its table and charts, made once per population, method,
+    parameters and language and shared by every session: going back to a method, or a
+    selection on the scatter, only draws again. Raises ``InputError`` for invalid parameters
+    (nothing is kept then)."""
+    return _segments_view(
+        _population_key(chosen, lang),
+        method,
+        json.dumps(params, sort_keys=True, ensure_ascii=False),
+        lang,
+        _case=case_obj,
+        _pop=pop,
+    )
+
+
+def rfm_chart(chosen: dict, pop: Population, lang: Lang) -> go.Figure:
+    """The RFM heatmap of the population: one figure per population and language, the same
+    whatever the segmentation, so the browser keeps the chart it has drawn."""
+    return _rfm_chart(_population_key(chosen, lang), lang, _pop=pop)
+
+
+def _population_key(chosen: dict, lang: Lang) -> tuple:
+    """What names a population (``runs.population`` generates one per case, size, seed and
+    language)."""
+    return (chosen["case_id"], int(chosen["customers"]), int(chosen["seed"]), lang)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _segments_view(
+    key: tuple, method: str, params_json: str, lang: Lang, _case: Case, _pop: Population
+) -> SegmentsView:
+    customers = _pop.customers
+    seed = key[2]
+    seg = segment_for_case(customers, method, json.loads(params_json), _case, seed)
+    named = seg.profile.assign(
+        segment=[charts.segment_label(s, lang) for s in seg.profile["segment"]]
+    )
+    scatter = charts.scatter_customers(
+        customers, "recency", "monetary", seg.labels, seg.names, lang, seed, SCATTER_AXES
+    )
+    return SegmentsView(
+        seg,
+        translated_profile(named, lang),
+        charts.segment_chart(seg.profile, method, lang),
+        scatter,
+    )
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _rfm_chart(key: tuple, lang: Lang, _pop: Population) -> go.Figure:
+    customers = _pop.customers
+    return charts.rfm_heatmap(rfm_scores(customers), customers["monetary"].to_numpy(), lang)
+
+
+def _share_inputs(method: str, lang: Lang) -> list[float]:
+    """The tier shares of the pyramid, ABC or CLV tiers, in %-boxes that all three methods
+    share (``seg_share_<i>``): going from one to another updates the boxes in the browser
+    rather than drawing new ones. Each method's own values are kept in ``seg_<method>_<i>``
+    and put into the boxes when the method is shown after another."""
+    ss = st.session_state
+    defaults = DEFAULT_SHARES[method]
+    if ss.get(SHARES_SHOWN) != method:
+        for i, share in enumerate(defaults):
+            ss[f"seg_share_{i}"] = ss.get(f"seg_{method}_{i}", round(share * 100))
+        ss[SHARES_SHOWN] = method
+    cols = st.columns(len(defaults))
+    shares = [
+        col.number_input(t("seg_page.share", lang, n=i + 1), 1, 98, key=f"seg_share_{i}")
+        for i, col in enumerate(cols)
+    ]
+    for i, value in enumerate(shares):
+        ss[f"seg_{method}_{i}"] = value
+    return [value / 100 for value in shares]
 
 
 def current_spec(case_obj: Case) -> dict:
