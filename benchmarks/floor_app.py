@@ -1,9 +1,11 @@
-"""The least a Streamlit page can do to redraw the Segments scatter: one select box and the same
-figure the Segments page draws (``charts.scatter_customers``: 3,000 of 10,000 customers in one
-WebGL trace, its axis menus, box and lasso selection, the same Plotly config), nothing else.
-bench_app.py times a new choice here in the same browser as the app's new method, so the two
-read against each other: what is left above this floor is the app's own cost, the floor itself
-is the browser's (software WebGL on a GPU-less machine)."""
+"""The least a Streamlit page can do to redraw the Segments scatter with ``st.plotly_chart``: one
+select box and the same figure the Segments page draws (``charts.scatter_customers``: 3,000 of
+10,000 customers in one WebGL trace, its axis menus, box and lasso selection, the same Plotly
+config), nothing else. A new figure is a new chart here (Streamlit names the chart by its
+figure), so this is the cost of mounting a new WebGL chart in software rendering: the floor the
+Segments page could not go under before it kept its scatter mounted (``crmsim/ui/live_chart.py``,
+which updates the chart in place and reads below this floor). bench_app.py times a new choice
+here in the same browser as the app's new method, so the two read against each other."""
 
 import sys
 from pathlib import Path

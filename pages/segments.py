@@ -7,7 +7,7 @@ from crmsim.errors import InputError
 from crmsim.i18n import t
 from crmsim.plans import SEGMENT_METHODS
 from crmsim.ui import customers as customer_table
-from crmsim.ui import navigation, plan_state, problems, segments, state
+from crmsim.ui import live_chart, navigation, plan_state, problems, segments, state
 
 lang = navigation.bootstrap("segments")
 st.title(t("seg_page.title", lang))
@@ -39,12 +39,8 @@ right.plotly_chart(segments.rfm_chart(chosen, pop, lang), key="seg_rfm")
 def customer_scatter() -> None:
     """The scatter and the customers picked in it: a selection reruns only this part of the
     page. Its axes are chosen in menus on the chart itself, which the browser switches alone."""
-    picked = st.plotly_chart(
-        view.scatter,
-        key="seg_scatter",
-        config=charts.SCATTER_CONFIG,
-        on_select="rerun",
-        selection_mode=("box", "lasso"),
+    picked = live_chart.scatter_chart(
+        view.scatter, view.scatter_json, key="seg_scatter", config=charts.SCATTER_CONFIG
     )
     if len(customers) > charts.MAX_POINTS:
         st.caption(
@@ -56,9 +52,7 @@ def customer_scatter() -> None:
             )
         )
     numeric = segments.SCATTER_AXES
-    rows = segments.selected_rows(
-        customers, picked.selection if picked else None, numeric, charts.MAX_POINTS
-    )
+    rows = segments.selected_rows(customers, picked, numeric, charts.MAX_POINTS)
     if rows.size:
         st.markdown(t("seg_page.selected", lang, n=f"{rows.size:,}"))
         shown = customers.iloc[rows[:1000]][["customer_id", "name", "city", *numeric]]

@@ -11,7 +11,7 @@ from crmsim.money import currency_name
 from crmsim.plans import budget_use, segment_spend
 from crmsim.population import generate
 from crmsim.segmentation import segment_for_case
-from crmsim.ui import case_store, formatting
+from crmsim.ui import case_store, formatting, live_chart
 from tests.conftest import ROOT
 
 
@@ -164,8 +164,8 @@ def test_segments_page_every_method(lang, method):
     assert not at.exception
     profile = at.dataframe[0].value
     assert profile.iloc[:, 1].sum() == 1500  # every customer in one segment
-    assert len(at.get("plotly_chart")) == 3
-    assert '"updatemenus"' in at.get("plotly_chart")[2].proto.spec  # axes chosen on the chart
+    assert len(at.get("plotly_chart")) == 2  # the scatter is the live chart (below)
+    assert "updatemenus" in _scatter(at)[2]["layout"]  # axes chosen on the chart
     import json
 
     first, heat = (json.loads(c.proto.spec) for c in at.get("plotly_chart")[:2])
@@ -181,6 +181,16 @@ def test_segments_page_every_method(lang, method):
     assert at.session_state["segmentation"]["method"] == method
     if lang == "zh":
         assert "客户数" in profile.columns
+
+
+def _scatter(at: AppTest) -> tuple[str, dict, dict]:
+    """The Segments scatter as the page sends it (``live_chart``): its element id, the data
+    the browser gets and the figure in it."""
+    import json
+
+    (chart,) = at.get("bidi_component")
+    data = json.loads(chart.proto.json)
+    return chart.proto.id, data, json.loads(data["figure"])
 
 
 def _top_level_place(at: AppTest, chart_title: str) -> int:
@@ -251,6 +261,36 @@ def test_a_new_method_keeps_what_it_does_not_change():
         assert [box.value for box in shown] == values, method
         assert [box.proto.id for box in shown[:3]] == boxes[: len(shown)], method
     assert at.session_state["segmentation"]["params"]["shares"] == pytest.approx([0.2, 0.3, 0.5])
+
+
+def test_a_new_method_updates_the_mounted_scatter():
+    """A new method sends the scatter to the same chart (one element id whatever the figure,
+    so the browser updates the mounted chart with Plotly.react instead of mounting a new WebGL
+    chart): the figure and its name change with the segmentation, going back to a method sends
+    the same figure again (the browser then draws nothing), and plotly.js comes from the app's
+    own static folder."""
+    at = _page("segments", "en")
+    ident, data, fig = _scatter(at)
+    assert data["src"] == f"app/static/{live_chart.JS_NAME}"
+    assert (ROOT / "static" / live_chart.JS_NAME).stat().st_size > 1_000_000
+    assert data["config"]["plotGlPixelRatio"] == 1 and not data["config"]["displaylogo"]
+    assert not data["config"]["showSendToCloud"]  # plotly.js 4 uploads to its cloud otherwise
+    seen = {"pyramid": (data["revision"], fig)}
+    for method in ("abc", "kmeans", "pyramid"):
+        at.selectbox(key="seg_method").set_value(method).run()
+        assert not at.exception, method
+        now_id, now, now_fig = _scatter(at)
+        assert now_id == ident, method
+        if method in seen:
+            assert now["revision"] == seen[method][0], method
+            continue
+        assert all(now["revision"] != r for r, _ in seen.values()), method
+        names = [trace["name"] for trace in now_fig["data"][1:]]  # the legend: the segments
+        view = at.session_state["segmentation"]
+        assert view["method"] == method
+        assert len(names) == at.dataframe[0].value.shape[0], method  # one entry per segment
+        seen[method] = (now["revision"], now_fig)
+    assert seen["abc"][1]["data"][1]["name"] != seen["pyramid"][1]["data"][1]["name"]
 
 
 def test_the_segments_view_is_made_once_per_population_and_choice():

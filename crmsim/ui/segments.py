@@ -24,6 +24,7 @@ from crmsim.segmentation import (
     rfm_scores,
     segment_for_case,
 )
+from crmsim.ui import live_chart
 
 RULES_EXAMPLE = [
     {"segment": "vip", "conditions": [{"field": "monetary", "op": ">=", "value": 300}]},
@@ -114,6 +115,7 @@ class SegmentsView:
     profile: pd.DataFrame  # the profile table as the reader sees it
     share_chart: go.Figure  # the pyramid, or each segment's share of customers and revenue
     scatter: go.Figure
+    scatter_json: tuple[str, str]  # the scatter as live_chart sends it, and its name
 
 
 def segments_view(
@@ -163,6 +165,7 @@ def _segments_view(
         translated_profile(named, lang),
         charts.segment_chart(seg.profile, method, lang),
         scatter,
+        live_chart.figure_json(scatter),
     )
 
 

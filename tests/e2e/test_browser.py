@@ -90,8 +90,10 @@ def test_customer_files_are_written_when_the_buttons_are_clicked(server):
 
 
 def test_scatter_axes_switch_in_the_browser_and_a_selection_lists_customers(server):
-    """A new axis from the chart's menu redraws the points without a rerun; a box selection
-    then lists the customers inside it and leaves the axes as the student set them."""
+    """A new axis from the chart's menu redraws the points without a rerun; a new method
+    updates the same mounted chart (the same element in the page, drawn again in place) with
+    the new segments; a box selection then lists the customers inside it and leaves the axes
+    as the student set them."""
     from playwright.sync_api import sync_playwright
 
     url, chromium = server
@@ -99,14 +101,29 @@ def test_scatter_axes_switch_in_the_browser_and_a_selection_lists_customers(serv
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1300, "height": 1400})
         _open(page, f"{url}/segments?lang=en")
-        scatter = page.locator(".stPlotlyChart").nth(2)
+        scatter = page.locator("[data-testid='crmLiveChart']")
+        scatter.locator(".main-svg").first.wait_for(timeout=60_000)
         scatter.scroll_into_view_if_needed()
         page.evaluate(
             """() => { window.__states = [];
             const el = document.querySelector("[data-testid='stApp']");
             new MutationObserver(() => window.__states.push(el.getAttribute(
-                "data-test-script-state"))).observe(el, {attributes: true}); }"""
+                "data-test-script-state"))).observe(el, {attributes: true});
+            document.querySelector(".crm-live-chart").__mark = "first"; }"""
         )
+        legend = scatter.locator(".legendtext").all_text_contents()
+        page.locator("[aria-label='Method']").click()
+        page.get_by_role("option").filter(has_text="ABC").first.click()
+        page.wait_for_timeout(800)
+        page.wait_for_selector(DONE, state="attached", timeout=60_000)
+        page.wait_for_timeout(1500)
+        kept = page.evaluate(
+            """() => { const all = document.querySelectorAll(".crm-live-chart");
+            return [all[0].__mark, all[0].__crmDraws, all.length]; }"""
+        )
+        assert kept == ["first", 2, 1]  # the same chart, drawn a second time in place
+        assert scatter.locator(".legendtext").all_text_contents() != legend  # the new segments
+        page.evaluate("window.__states = []")
         scatter.locator(".updatemenu-header").first.click()
         scatter.locator(".updatemenu-dropdown-button").nth(1).click()  # frequency
         page.wait_for_timeout(1500)
@@ -122,6 +139,8 @@ def test_scatter_axes_switch_in_the_browser_and_a_selection_lists_customers(serv
         page.wait_for_timeout(1500)
         listed = page.get_by_text("customers selected")
         assert listed.count() == 1, page.locator("[data-testid='stMarkdown']").all_inner_texts()
+        shown = int(listed.inner_text().split()[0].replace(",", ""))
+        assert shown > 3_000  # every customer inside, not only the 3,000 points drawn
         assert scatter.locator(".xtitle").text_content() == "Frequency (last 12 months)"
         page.screenshot(path=str(ARTIFACTS / "segments_selection_en.png"), full_page=True)
         assert page.locator("[data-testid='stException']").count() == 0
