@@ -55,13 +55,26 @@ def _layout(fig: go.Figure, title: str, x: str = "", y: str = "", **kw) -> go.Fi
     return fig
 
 
+class _Drawn(go.Figure):
+    """A finished figure that many tabs draw: its dict is made once. Streamlit asks a figure
+    for its dict on every draw, and Plotly deep-copies the whole figure for it (Streamlit's
+    theme template is most of a small figure), in each of 60 tabs after a reveal. The
+    figure is not to be changed once drawn (the classroom caches it per room version)."""
+
+    def to_dict(self) -> dict:
+        made = self.__dict__.get("_made")
+        if made is None:
+            made = self._made = super().to_dict()
+        return made
+
+
 def _unchecked(traces: list[dict], layout: dict) -> go.Figure:
     """A figure from plain trace and layout dicts written in this module, without Plotly's
     property-by-property check: after a reveal every open classroom tab draws its own figure,
     and the check was about two thirds of building one (8-10 ms against 2-4 ms in the app's
     process). tests/classroom/test_results.py builds each such figure again with the check,
     so a wrong property still fails there."""
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    return _Drawn(data=traces, layout=layout, _validate=False)
 
 
 def _layout_dict(title: str, x: str = "", y: str = "", **kw) -> dict:

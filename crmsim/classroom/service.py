@@ -401,16 +401,24 @@ class Classroom(Store):
         }
         return views.allocation_rows(chosen)
 
+    def _published(self, room: Room) -> list:
+        """The room's published rows at its version (``views.published``), read once."""
+
+        def read() -> list:
+            with self._read() as c:
+                return views.published(c, room)
+
+        return self._memo.get((room.id, room.version, "published"), read)
+
     def results(self, code: str) -> pd.DataFrame:
         """Published results: one row per active team and revealed round (round 0: practice).
         Read once per room version by this process (``memo``)."""
         room = self.room(code)
 
-        def read() -> pd.DataFrame:
-            with self._read() as c:
-                return views.results_frame(views.published(c, room))
+        def frame() -> pd.DataFrame:
+            return views.results_frame(self._published(room))
 
-        return self._memo.get((room.id, room.version, "results"), read).copy()
+        return self._memo.get((room.id, room.version, "results"), frame).copy()
 
     def team_results(self, code: str, token: str) -> list[dict]:
         """The team's own published rounds, each with its KPIs, score, monthly series and
@@ -418,9 +426,7 @@ class Classroom(Store):
         room = self.room(code)
         team = self._team_row(None, code, token)
 
-        def read() -> list[dict]:
-            with self._read() as c:
-                rows = views.published(c, room, team.id)
+        def parse() -> list[dict]:
             return [
                 {
                     "round": rnd,
@@ -429,10 +435,11 @@ class Classroom(Store):
                     "series": json.loads(series) if series else None,
                     "played": json.loads(played) if played else None,
                 }
-                for _, rnd, k, s, series, played in rows
+                for _, rnd, k, s, tid, series, played in self._published(room)
+                if tid == team.id
             ]
 
-        return list(self._memo.get((room.id, room.version, "team", team.id), read))
+        return list(self._memo.get((room.id, room.version, "team", team.id), parse))
 
     def leaderboard(self, code: str) -> pd.DataFrame:
         """Teams ranked by score: the last revealed round's, or the mean over revealed rounds."""
@@ -442,6 +449,18 @@ class Classroom(Store):
             return views.leaderboard(self.results(code), room.final_only)
 
         return self._memo.get((room.id, room.version, "board"), rank).copy()
+
+    def ranks(self, code: str) -> dict[str, int]:
+        """Each ranked team's place on the leaderboard, by name (every tab shows its own)."""
+        room = self.room(code)
+
+        def places() -> dict[str, int]:
+            board = self.leaderboard(code)
+            return {
+                name: int(place) for name, place in zip(board["team"], board["rank"], strict=True)
+            }
+
+        return dict(self._memo.get((room.id, room.version, "ranks"), places))
 
     def answer_key(self, code: str, round_no: int) -> dict | None:
         """The answer key's result for a revealed round, once the instructor shows it (None

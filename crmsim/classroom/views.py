@@ -116,15 +116,21 @@ def monitor(c, room_id: int, round_no: int) -> pd.DataFrame:
     return frame
 
 
-def published(c, room, team_id: int | None = None) -> list:
-    """Published result rows of the room's active teams (one team's, with its series, when
-    ``team_id`` is given): every revealed round, and the practice round (0) once revealed
-    (its rows exist only from then on)."""
-    cols = [teams.c.name, results.c.round, results.c.kpis_json, results.c.score]
-    if team_id is not None:
-        cols += [results.c.series_json, results.c.played]
+def published(c, room) -> list:
+    """Published result rows of the room's active teams, with each team's id, monthly series
+    and the plans it played: every revealed round, and the practice round (0) once revealed
+    (its rows exist only from then on). Read once per room version: the results table and
+    every team's own rounds are cut from it (after a reveal, 40 tabs ask for their rounds)."""
     q = (
-        sa.select(*cols)
+        sa.select(
+            teams.c.name,
+            results.c.round,
+            results.c.kpis_json,
+            results.c.score,
+            results.c.team_id,
+            results.c.series_json,
+            results.c.played,
+        )
         .join(teams, teams.c.id == results.c.team_id)
         .where(
             (teams.c.room_id == room.id)
@@ -133,8 +139,6 @@ def published(c, room, team_id: int | None = None) -> list:
         )
         .order_by(results.c.round, teams.c.id)
     )
-    if team_id is not None:
-        q = q.where(results.c.team_id == team_id)
     return c.execute(q).all()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import threading
 from contextlib import contextmanager, nullcontext
 
 import pandas as pd
@@ -28,6 +29,7 @@ from crmsim.classroom import (
 from crmsim.i18n import Lang, t
 from crmsim.ui.formatting import money, with_currency
 
+_drawing = threading.local()  # the store a part of the page inside ``guard`` is drawn from
 POLL_S = 2.0  # how often an open tab looks for a change of the room (a reveal, a deadline)
 
 
@@ -38,7 +40,11 @@ def _store(url: str) -> Classroom:
 
 def store() -> Classroom:
     """The classroom database shared by every session of this server (``DATABASE_URL`` or
-    the SQLite file in the data folder). A failure to open it is a ``StoreError``."""
+    the SQLite file in the data folder). A failure to open it is a ``StoreError``. Inside
+    ``guard`` the one it opened is given again (a team's page asks for it a dozen times)."""
+    found = getattr(_drawing, "store", None)
+    if found is not None:
+        return found
     try:
         url = default_url()
     except OSError as exc:
@@ -54,9 +60,11 @@ def guard(lang: Lang):
     full, read-only, busy) say which in the user's language and stop, instead of a
     traceback. (Actions a user can retry catch ``ClassroomError`` themselves.) The part is
     drawn from one read of each room (``Store.one_view``)."""
+    outer = getattr(_drawing, "store", None)
     try:
         try:
-            view = store().one_view()
+            _drawing.store = store()
+            view = _drawing.store.one_view()
         except StoreError:  # the part meets the failure itself and it is said below
             view = nullcontext()
         with view:
@@ -64,6 +72,8 @@ def guard(lang: Lang):
     except StoreError as exc:
         st.error(exc.message(lang))
         st.stop()
+    finally:
+        _drawing.store = outer
 
 
 def md(text: object) -> str:

@@ -4,6 +4,7 @@ key once the instructor shows it, the leaderboard and the other teams' plans."""
 
 from __future__ import annotations
 
+import pyarrow as pa
 import streamlit as st
 
 from crmsim import charts
@@ -75,10 +76,9 @@ def team_results(found: dict, room: Room, lang: Lang) -> None:
     st.subheader(t("room.team.results_of", lang, round=round_name(room, mine["round"], lang)))
     base, base_series = status_quo_run(room, mine["round"])
     _kpi_cards(mine, base, room, lang)
-    board = store().leaderboard(room.code)
-    if mine["round"] >= 1 and found["name"] in set(board["team"]):
-        rank = int(board.loc[board["team"] == found["name"], "rank"].iloc[0])
-        st.markdown(t("room.team.rank", lang, rank=rank, teams=len(board)))
+    ranks = store().ranks(room.code)
+    if mine["round"] >= 1 and found["name"] in ranks:
+        st.markdown(t("room.team.rank", lang, rank=ranks[found["name"]], teams=len(ranks)))
     _answer_key(room, mine, lang)
     if mine["round"] >= 1:  # rounds without a plan of their own kept the last one
         played = mine.get("played") or []
@@ -104,9 +104,10 @@ def _run_chart(code: str, version: int, team: str, lang: Lang, _series: dict, _b
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _board_table(code: str, version: int, lang: Lang, _board, _room: Room):
-    """The leaderboard as people read it (``results_table``), by room, version, language."""
-    return results_table(_board, _room, lang)
+def _board_table(code: str, version: int, lang: Lang, _board, _room: Room) -> pa.Table:
+    """The leaderboard as people read it (``results_table``), by room, version, language;
+    as an Arrow table, which is what Streamlit sends (made once, not once per tab)."""
+    return pa.Table.from_pandas(results_table(_board, _room, lang), preserve_index=False)
 
 
 @st.cache_resource(max_entries=400, show_spinner=False)
