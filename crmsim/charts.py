@@ -6,11 +6,13 @@ where plotly express takes ~60 ms) and draw at most ``MAX_POINTS`` markers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from crmsim.i18n import Lang, t
 from crmsim.model.month import FAST, HAZARD_TERMS, RESOLVED, SILENT, UNRESOLVED
@@ -56,25 +58,36 @@ def _layout(fig: go.Figure, title: str, x: str = "", y: str = "", **kw) -> go.Fi
 
 
 class _Drawn(go.Figure):
-    """A finished figure that many tabs draw: its dict is made once. Streamlit asks a figure
-    for its dict on every draw, and Plotly deep-copies the whole figure for it (Streamlit's
-    theme template is most of a small figure), in each of 60 tabs after a reveal. The
-    figure is not to be changed once drawn (the classroom caches it per room version)."""
+    """A finished figure held as the plain dict Plotly would make of it, for Streamlit to
+    draw: Streamlit takes a Plotly figure by asking for its dict. Building a ``go.Figure``
+    (an object per trace and property) and asking it (a deep copy of everything, Streamlit's
+    theme template included) was 10-12 ms of the 12-14 ms a classroom figure cost, in each
+    of 60 open tabs after a reveal. Nothing of Plotly is built, so only ``to_dict`` works:
+    draw it, do not change it. The layout gets the current default template (Streamlit's
+    theme, in the app), as ``go.Figure`` would. tests/classroom/test_results.py checks that
+    ``go.Figure`` takes each such dict unchanged, so a wrong property still fails there."""
+
+    def __init__(self, traces: list[dict], layout: dict):  # no super().__init__(): see above
+        self._made = {"data": traces, "layout": {"template": _template(), **layout}}
 
     def to_dict(self) -> dict:
-        made = self.__dict__.get("_made")
-        if made is None:
-            made = self._made = super().to_dict()
-        return made
+        return self._made
+
+
+def _template() -> dict:
+    """The default Plotly template as a dict, made once per template (shared, not copied)."""
+    return _template_named(pio.templates.default)
+
+
+@functools.lru_cache(maxsize=4)
+def _template_named(name: str) -> dict:
+    return pio.templates[name].to_plotly_json()
 
 
 def _unchecked(traces: list[dict], layout: dict) -> go.Figure:
-    """A figure from plain trace and layout dicts written in this module, without Plotly's
-    property-by-property check: after a reveal every open classroom tab draws its own figure,
-    and the check was about two thirds of building one (8-10 ms against 2-4 ms in the app's
-    process). tests/classroom/test_results.py builds each such figure again with the check,
-    so a wrong property still fails there."""
-    return _Drawn(data=traces, layout=layout, _validate=False)
+    """A figure from plain trace and layout dicts written in this module, drawn as they
+    are (``_Drawn``): after a reveal every open classroom tab draws its own figure."""
+    return _Drawn(traces, layout)
 
 
 def _layout_dict(title: str, x: str = "", y: str = "", **kw) -> dict:
