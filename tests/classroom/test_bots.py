@@ -81,3 +81,35 @@ def test_a_submit_redraws_the_round_panel_only(tmp_path, case):
     assert "EXCEPTION" not in text
     assert store.my_submission(code, token, 2).version == 1  # and the plan is saved
     store.close()
+
+
+def test_a_bots_polls_keep_the_rhythm_they_were_registered_with():
+    """As a browser's ``setInterval``: a poll that waited for the tab's own run goes out
+    late, and the next ones are on the grid again (not ``interval`` after the late one)."""
+    import time
+
+    interval = 0.1
+
+    async def play() -> list[float]:
+        tab = Tab("ws://unused", "classroom", "")
+        tab._tickers, tab._busy = {}, asyncio.Lock()
+        sent: list[float] = []
+
+        async def request(fragment: str = "", auto: bool = False, trigger: str = "") -> float:
+            sent.append(time.perf_counter() - start)
+            await asyncio.sleep(0.25 if len(sent) == 2 else 0.01)  # the second one is slow
+            return 0.0
+
+        tab._request = request
+        start = time.perf_counter()
+        tab._tick("poll", interval)
+        await asyncio.sleep(0.75)
+        for task in tab._tickers.values():
+            task.cancel()
+        return sent
+
+    sent = asyncio.run(play())
+    assert sent[:2] == pytest.approx([0.1, 0.2], abs=0.04)
+    # the 2nd ran until 0.45 s: the polls due at 0.3 and 0.4 were missed, the next on time
+    assert sent[2] == pytest.approx(0.45, abs=0.04)
+    assert sent[3:5] == pytest.approx([0.5, 0.6], abs=0.04)
