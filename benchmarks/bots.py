@@ -193,17 +193,25 @@ class Tab:
 
     def _tick(self, fragment: str, interval: float) -> None:
         """Rerun a fragment every ``interval`` seconds, as the frontend does, for as long as
-        the page keeps it (a full run that no longer draws it stops it)."""
+        the page keeps it (a full run that no longer draws it stops it). Like the browser's
+        ``setInterval``, the polls keep the rhythm the fragment was registered with: a poll
+        that had to wait for the tab's own run goes out late, the next one on time again.
+        (Polls that each wait ``interval`` after the last one ended fall into step on a busy
+        server: all 60 tabs then poll at the same instant, unlike a class's browsers.)"""
         if fragment in self._tickers:
             return
 
         async def tick():
+            due = time.perf_counter() + interval
             while True:
-                await asyncio.sleep(interval)
-                async with self._busy:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                async with self._busy:  # waits while the tab's own run goes on
                     if self._tickers.get(fragment) is not task:
                         return
                     await self._request(fragment=fragment, auto=True)
+                due += interval
+                while due + interval <= time.perf_counter():  # ticks missed meanwhile: one
+                    due += interval
 
         task = asyncio.create_task(tick())
         self._tickers[fragment] = task

@@ -1,9 +1,9 @@
 """A team's screens in the classroom: joining, its seat, the round it is playing, submitting
 exactly the plan on screen, and its own results.
 
-Every open tab runs a small fragment that looks at the room every ``POLL_S`` seconds and
-draws nothing: when the room moved on (a reveal, a new round, a deadline), the whole page is
-drawn again, so the news reaches every open tab within a few seconds without a reload; the
+Every open tab runs a small fragment that looks at the room every ``POLL_S`` seconds (give or
+take 15 %, so that a class's tabs do not poll in step) and draws nothing: when the room moved
+on (a reveal, a new round, a deadline), the whole page is drawn again, so the news reaches every open tab within a few seconds without a reload; the
 rest of the time a tab costs the server one cached read. It also tells the store the tab is
 still there (and whether its plan differs from the saved one), at most every
 ``SEEN_EVERY_S`` seconds. (Redrawing the round panel itself every 2 s in 60 tabs saturated a
@@ -14,6 +14,7 @@ told "not saved" and why, never saves into a round it did not see.
 
 from __future__ import annotations
 
+import random
 import time
 
 import streamlit as st
@@ -235,11 +236,28 @@ def _beat(found: dict) -> None:
     store().heartbeat(found["code"], found["token"], editing=editing)
 
 
-@st.fragment(run_every=POLL_S)
 def watch_room(found: dict) -> None:
-    """Every ``POLL_S`` seconds: redraw the whole page when the room moved on; draws
-    nothing itself. Call it after ``mark_drawn`` (else a page would redraw itself forever).
-    A store error is left to the page's next full run to tell."""
+    """Every ``POLL_S`` seconds or so (``poll_every``): redraw the whole page when the room
+    moved on; draws nothing itself. Call it after ``mark_drawn`` (else a page would redraw
+    itself forever). A store error is left to the page's next full run to tell."""
+    st.fragment(_watch, run_every=poll_every())(found)
+
+
+def poll_every() -> float:
+    """This tab's poll interval: ``POLL_S`` give or take 15 %, drawn once per session. The
+    browser restarts a tab's poll when its page is drawn. Tabs drawn at the same moment (a
+    class told to open the link, every tab after the instructor advances) would poll in
+    step for as long as they stay open, and the next reveal would reach them all at one
+    instant: 60 page draws queued at once instead of arriving over the interval. With
+    rhythms of their own they drift apart within a few polls."""
+    every = st.session_state.get("room_poll_every")
+    if every is None:
+        every = round(POLL_S * random.uniform(0.85, 1.15), 2)
+        st.session_state["room_poll_every"] = every
+    return every
+
+
+def _watch(found: dict) -> None:
     try:
         room = store().close_if_due(found["code"])
         follow_room(room)

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from crmsim.cases import load_case
 from crmsim.classroom import Classroom
 from crmsim.i18n import t
+from crmsim.ui.classroom import POLL_S
 from tests.classroom.helpers import care_plan
 from tests.conftest import ROOT
 
@@ -304,3 +305,27 @@ def test_the_score_by_round_chart_is_drawn_only_when_opened(db):
     assert not at.exception
     specs = [c.proto.spec for c in at.get("plotly_chart")]
     assert len(specs) == 2 and '"name":"B"' in specs[1].replace(" ", "")
+
+
+def test_each_tab_polls_the_room_in_a_rhythm_of_its_own():
+    """Tabs drawn at the same moment must not poll in step: each session draws its poll
+    interval once, within 15 % of ``POLL_S``, and keeps it on every rerun."""
+
+    def page():
+        import streamlit as st
+
+        from crmsim.ui import room_team
+
+        st.write(room_team.poll_every())
+
+    intervals = []
+    for _ in range(24):
+        at = AppTest.from_function(page, default_timeout=30)
+        at.run()
+        first = at.session_state["room_poll_every"]
+        at.run()
+        assert at.session_state["room_poll_every"] == first  # kept by the session
+        intervals.append(first)
+    assert all(0.85 * POLL_S - 0.01 <= v <= 1.15 * POLL_S + 0.01 for v in intervals)
+    assert len(set(intervals)) >= 12  # drawn per session, not one for all
+    assert max(intervals) - min(intervals) > 0.15 * POLL_S  # over half the 30 % range
