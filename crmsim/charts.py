@@ -1048,7 +1048,9 @@ def debrief_html(
     )
 
 
-def team_run(series: dict, lang: Lang, status_quo: dict | None = None) -> go.Figure:
+def team_run(
+    series: dict, lang: Lang, status_quo: dict | None = None, currency: str = ""
+) -> go.Figure:
     """A classroom team's own run, month by month, in four panels: the share of its starting
     customers still there, profit, satisfaction and customers by segment; dashed lines mark
     where each round began, and the status quo on the same months is drawn in grey.
@@ -1057,11 +1059,17 @@ def team_run(series: dict, lang: Lang, status_quo: dict | None = None) -> go.Fig
     months = series["month"]
     step = int(series.get("round_months") or 0)
     tick = 1 if len(months) <= 12 else step or None  # month numbers, or one tick a round
+    profits = [series["profit"], *([status_quo["profit"]] if status_quo is not None else [])]
+    size, _, unit = _money_scale(np.concatenate(profits), currency, lang)  # 万元, as the cards
     panels = (
         ("retained", t("room.team.chart_retained", lang), ".0%"),
-        ("profit", t("kpi.profit", lang), ",.0f"),
+        ("profit", t("kpi.profit", lang) + (f"（{unit}）" if unit else ""), ",.1f"),
         ("satisfaction", t("chart.satisfaction", lang), ".3f"),
     )
+
+    def values(run: dict, key: str) -> list:
+        return [v / size for v in run[key]] if key == "profit" else run[key]
+
     domains = {1: ([0, 0.46], [0.58, 1]), 2: ([0.54, 1], [0.58, 1]), 3: ([0, 0.46], [0, 0.42])}
     line = {"type": "scatter", "x": months, "mode": "lines"}
     traces, axes, notes = [], {}, []
@@ -1073,7 +1081,7 @@ def team_run(series: dict, lang: Lang, status_quo: dict | None = None) -> go.Fig
                 {
                     **line,
                     **on,
-                    "y": status_quo[key],
+                    "y": values(status_quo, key),
                     "name": t("room.team.status_quo", lang),
                     "line": {"color": "#bdbdbd", "dash": "dot"},
                     "legendgroup": "sq",
@@ -1083,7 +1091,7 @@ def team_run(series: dict, lang: Lang, status_quo: dict | None = None) -> go.Fig
             {
                 **line,
                 **on,
-                "y": series[key],
+                "y": values(series, key),
                 "name": t("room.team.your_run", lang),
                 "line": {"color": PALETTE[0]},
                 "legendgroup": "you",
@@ -1092,6 +1100,8 @@ def team_run(series: dict, lang: Lang, status_quo: dict | None = None) -> go.Fig
         x_dom, y_dom = domains[i]
         axes[f"xaxis{axis}"] = {"domain": x_dom, "anchor": f"y{axis}", "dtick": tick}
         axes[f"yaxis{axis}"] = {"domain": y_dom, "anchor": f"x{axis}", "tickformat": fmt}
+        if key == "profit" and not unit:  # English: ¥100k, as the other charts' axes
+            axes[f"yaxis{axis}"].update(tickformat="~s", tickprefix=currency_sign(currency))
         notes.append(_panel_title(title, x_dom[0], y_dom[1] + 0.06))
     for j, (seg, counts) in enumerate(series["segments"].items()):
         traces.append(

@@ -87,7 +87,9 @@ def team_results(found: dict, room: Room, lang: Lang) -> None:
             st.caption(t("room.team.carried", lang, rounds=", ".join(map(str, carried))))
     if mine.get("series"):
         st.plotly_chart(
-            _run_chart(room.code, room.version, found["name"], lang, mine["series"], base_series),
+            _run_chart(
+                room.code, room.version, found["name"], lang, mine["series"], base_series, room
+            ),
             key="room_team_run",
             config={"displayModeBar": False},
         )
@@ -98,9 +100,11 @@ def team_results(found: dict, room: Room, lang: Lang) -> None:
 # devices and the Submit clicks of the next round draw the same figure. Streamlit turns a
 # figure into its JSON without changing it.
 @st.cache_resource(max_entries=400, show_spinner=False)
-def _run_chart(code: str, version: int, team: str, lang: Lang, _series: dict, _base: dict):
+def _run_chart(
+    code: str, version: int, team: str, lang: Lang, _series: dict, _base: dict, _room: Room
+):
     """A team's own run (``charts.team_run``), by room, version, team and language."""
-    return charts.team_run(_series, lang, _base)
+    return charts.team_run(_series, lang, _base, _room.case.currency)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

@@ -3,11 +3,12 @@ exactly the plan on screen, and its own results.
 
 Every open tab runs a small fragment that looks at the room every ``POLL_S`` seconds (give or
 take 15 %, so that a class's tabs do not poll in step) and draws nothing: when the room moved
-on (a reveal, a new round, a deadline), the whole page is drawn again, so the news reaches every open tab within a few seconds without a reload; the
-rest of the time a tab costs the server one cached read. It also tells the store the tab is
-still there (and whether its plan differs from the saved one), at most every
-``SEEN_EVERY_S`` seconds. (Redrawing the round panel itself every 2 s in 60 tabs saturated a
-2-core server: a reveal did not reach 60 tabs within 2 minutes.)
+on (a reveal, a new round, a deadline), the whole page is drawn again, so the news reaches
+every open tab within a few seconds without a reload; the rest of the time a tab costs the
+server one cached read. It also tells the store the tab is still there (and whether its plan
+differs from the saved one), at most every ``SEEN_EVERY_S`` seconds. (Redrawing the round
+panel itself every 2 s in 60 tabs saturated a 2-core server: a reveal did not reach 60 tabs
+within 2 minutes.)
 A submit names the round and the plan version the tab showed, so a tab that fell behind is
 told "not saved" and why, never saves into a round it did not see.
 """

@@ -108,7 +108,17 @@ def test_a_teams_charts_show_its_run_against_the_status_quo_and_every_team(store
             store.advance(code, pw, 1)
     mine = store.team_results(code, tokens["<b>Big</b>"])[-1]
     _, base = status_quo_run(store.room(code), 2)
-    run = charts.team_run(mine["series"], "zh", base).to_dict()
+    run = charts.team_run(mine["series"], "zh", base, case.currency).to_dict()
+    # money in 万元 as on the cards (not 100,000): the profit panel's title and values
+    notes = [a["text"] for a in run["layout"]["annotations"]]
+    assert t("kpi.profit", "zh") + "（万元）" in notes
+    profit = [tr for tr in run["data"] if tr.get("yaxis") == "y2"]
+    assert [list(tr["y"]) for tr in profit] == [
+        pytest.approx([v / 1e4 for v in base["profit"]]),
+        pytest.approx([v / 1e4 for v in mine["series"]["profit"]]),
+    ]
+    english = charts.team_run(mine["series"], "en", base, case.currency).to_dict()
+    assert english["layout"]["yaxis2"]["tickprefix"] == "¥"  # ¥100k, as the other charts
     axes = [tr.get("yaxis", "y") for tr in run["data"]]
     assert axes.count("y") == axes.count("y2") == axes.count("y3") == 2  # yours, status quo
     assert axes.count("y4") == len(mine["series"]["segments"])  # customers by segment
