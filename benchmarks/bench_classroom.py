@@ -2,7 +2,7 @@
 
     python benchmarks/bench_classroom.py [--students 40] [--customers 5000] [--rounds 2]
                                          [--open-after-reveal 60] [--postgres URL]
-                                         [--processes 2]
+                                         [--processes 2] [--round-seconds 20]
 
 Starts the app on a fresh classroom store (SQLite in WAL mode, or PostgreSQL; with
 ``--processes N``, N app processes behind Debian's nginx with sticky sessions, sharing the
@@ -13,10 +13,13 @@ opens a room from the console and N teams join from the room's link. Measured:
 
 - ``open``: every team's tab opened at once (the room's page with the team's seat), until all
   are drawn;
-- ``submit``: every team clicks Submit within 2 s, each click's time until the page says saved
-  (every round), and whether every plan is in the store;
+- ``submit``: each round lasts ``--round-seconds``: over it every team, at a moment of its own,
+  opens its Service plan page, makes a plan no other team has (its key accounts' care) and
+  comes back; then every team clicks Submit within the round's last 2 s, each click's time
+  until the page says saved (every round), and whether every plan is in the store;
 - ``reveal``: from the instructor's click to every team's tab showing its results, pushed to
-  the open tabs (no reload), and the app processes' CPU seconds meanwhile;
+  the open tabs (no reload), and the app processes' CPU seconds meanwhile (their warming
+  workers' included);
 - ``open_after_reveal``: after round 1's reveal every team's tab is closed and
   ``--open-after-reveal`` tabs (default 60: a class of 60 students in the teams, the first
   teams on two devices, each opening its team's link) open at once (the page with results,
@@ -70,9 +73,26 @@ def _memory_mb(pid: int) -> dict[str, float]:
 
 
 def _cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds (user + system) a process and its live children (the warming worker)
+    have used so far (Linux /proc)."""
+    total = 0.0
+    for one in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(c) for c in task.read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def _spread(times: list[float]) -> dict[str, float]:
@@ -95,6 +115,30 @@ async def _all_open(routes: list[Route], queries: list[str]) -> tuple[float, lis
         *(Tab.open(url, "classroom", q, h) for (url, h), q in zip(routes, queries, strict=True))
     )
     return time.perf_counter() - start, list(tabs)
+
+
+def _care(team: int, rnd: int) -> float:
+    """Team ``team``'s care for its key accounts in round ``rnd``: a plan of its own (the
+    status quo's 8,000 less a little), within the budget."""
+    return 8000.0 - 50.0 * team - 20.0 * rnd
+
+
+async def _edit_all(tabs: list[Tab], lang: str, rnd: int, seconds: float) -> None:
+    """Over the round's first ``seconds``, each team at a moment of its own opens its Service
+    plan page, gives its key accounts a care budget no other team has and comes back: forty
+    plans to play, as a class hands in (identical plans would be played once), and tabs drawn
+    at moments of their own, as a class's are once a round has run a while."""
+
+    async def one(i: int, tab: Tab) -> None:
+        await asyncio.sleep(random.uniform(0, seconds))
+        await tab.go("plan")
+        grid = next((k for k in tab.widget_keys() if k.startswith("plan_grid_")), None)
+        if grid is None:
+            raise RuntimeError(f"no plan grid on the plan page:\n{tab.text()[-400:]}")
+        await tab.edit_grid(grid, {0: {t("lever.care", lang): _care(i, rnd)}})
+        await tab.go("classroom")
+
+    await asyncio.gather(*(one(i, tab) for i, tab in enumerate(tabs)))
 
 
 async def _submit_all(tabs: list[Tab], lang: str, window: float = 2.0) -> list[float]:
@@ -158,6 +202,11 @@ async def _game(routes: list[Route], args, out: dict, server_cpu: Callable[[], f
     out["open"] = {"all_drawn_s": round(total, 2), **_spread([tb.opened_in for tb in tabs])}
     watching: list[Tab] = list(tabs)  # every open tab (a team's second device too)
     for rnd in range(1, args.rounds + 1):
+        round_start = time.perf_counter()
+        await _edit_all(tabs, lang, rnd, max(0.0, args.round_seconds - 3.0))
+        await asyncio.sleep(
+            max(0.0, args.round_seconds - 2.0 - (time.perf_counter() - round_start))
+        )
         submits = await _submit_all(tabs, lang)
         out.setdefault("submit", {})[f"round_{rnd}"] = {"n": len(submits), **_spread(submits)}
         reveal, cpu = await _reveal(console, watching, lang, rnd, server_cpu)
@@ -202,6 +251,12 @@ def main() -> int:
         default=60,
         help="tabs opening at once after round 1's reveal (teams' links, round robin)",
     )
+    p.add_argument(
+        "--round-seconds",
+        type=float,
+        default=20.0,
+        help="a round's length: teams edit their plans over it and submit in its last 2 s",
+    )
     p.add_argument("--postgres", default="", help="a PostgreSQL URL instead of SQLite")
     p.add_argument("--processes", type=int, default=1, help="app processes behind nginx")
     args = p.parse_args()
@@ -224,6 +279,7 @@ def main() -> int:
         "customers": args.customers,
         "store": "postgresql" if args.postgres else "sqlite",
         "processes": args.processes,
+        "round_seconds": args.round_seconds,
         "load_average_1min_at_start": round(os.getloadavg()[0], 1),  # a shared machine's load
     }
     env = {"DATABASE_URL": url}
@@ -252,6 +308,8 @@ def main() -> int:
         memory = [_memory_mb(server.pid) for _, server in servers]
         out["rss_mb"] = round(sum(m["rss_mb"] for m in memory), 1)  # all processes
         out["peak_rss_mb"] = max(m["peak_rss_mb"] for m in memory)  # the largest one
+        workers = [_memory_mb(c) for _, server in servers for c in _children(server.pid)]
+        out["workers_rss_mb"] = round(sum(m["rss_mb"] for m in workers), 1)  # warming workers
     store = Classroom(url)
     status = store.status(out["room"], out.pop("passcode"))
     every = bool(status["version"].notna().all()) and len(status) == args.students

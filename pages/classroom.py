@@ -38,6 +38,7 @@ if student.open:
             if st.button(t("room.leave", lang), key="room_leave"):
                 seat.leave()
                 st.rerun()
+            room_team.catch_up(room)
 
 if instructor.open:
     with instructor, guard(lang):

@@ -10,6 +10,8 @@ process by their schedule, so teams with the same plans, and the status quo, run
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -81,11 +83,62 @@ def book_forecast(case_json: str, customers: int, seed: int) -> tuple[list[str],
     return list(seg.names), segment_spend(pop, seg, case)
 
 
-@lru_cache(maxsize=512)
+RunKey = tuple[str, int, int, int, tuple[str, ...]]  # case, customers, seed, months, plans
+
+
+class RunCache:
+    """The runs played in this process, by schedule (``RunKey``), the newest ``size`` kept:
+    teams with the same plans, and the status quo, run once; a run played in the warming
+    worker process is kept here too (``put``)."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self.played = 0  # runs this process played itself (tests read it)
+        self._runs: OrderedDict[RunKey, tuple[dict, dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: RunKey) -> tuple[dict, dict] | None:
+        with self._lock:
+            found = self._runs.get(key)
+            if found is not None:
+                self._runs.move_to_end(key)
+            return found
+
+    def put(self, key: RunKey, run: tuple[dict, dict]) -> tuple[dict, dict]:
+        with self._lock:
+            self._runs[key] = run
+            self._runs.move_to_end(key)
+            while len(self._runs) > self.size:
+                self._runs.popitem(last=False)
+        return run
+
+
+RUNS = RunCache()
+
+
+def run_key(room, plans: list[Plan]) -> RunKey:
+    """What a room's run of ``plans`` (one per round) is cached and played by."""
+    plans_json = tuple(p.model_dump_json() for p in plans)
+    return (room.case_json, room.customers, room.seed, room.round_months, plans_json)
+
+
 def team_run(
     case_json: str, customers: int, seed: int, round_months: int, plans_json: tuple[str, ...]
 ) -> tuple[dict, dict]:
     """KPIs and monthly series of one schedule of plans (JSON, one per round), cached."""
+    key = (case_json, customers, seed, round_months, tuple(plans_json))
+    found = RUNS.get(key)
+    if found is None:
+        found = RUNS.put(key, play_schedule(*key))
+        RUNS.played += 1
+    return found
+
+
+def play_schedule(
+    case_json: str, customers: int, seed: int, round_months: int, plans_json: tuple[str, ...]
+) -> tuple[dict, dict]:
+    """One schedule played, not cached: what ``team_run`` runs, in this process or in the
+    warming worker's (``crmsim.classroom.worker``)."""
     from crmsim.metrics import kpis
     from crmsim.model.run import simulate_rounds
 
@@ -136,9 +189,12 @@ def _active_by_segment(res, months) -> dict[str, np.ndarray]:
 
 def status_quo_run(room, upto: int) -> tuple[dict, dict]:
     """The status quo played for the same rounds: what every score is measured against."""
-    n = 1 if upto == 0 else upto
-    plans = tuple([room.case.status_quo.model_dump_json()] * n)
-    return team_run(room.case_json, room.customers, room.seed, room.round_months, plans)
+    return team_run(*status_quo_key(room, upto))
+
+
+def status_quo_key(room, upto: int) -> RunKey:
+    """The status quo's schedule for rounds 1…``upto`` (the practice round alone: 0)."""
+    return run_key(room, [room.case.status_quo] * (1 if upto == 0 else upto))
 
 
 def score(k: dict, base: dict, weights: dict[str, float]) -> float:
@@ -153,16 +209,16 @@ def score(k: dict, base: dict, weights: dict[str, float]) -> float:
     return 100.0 * points / total
 
 
+def runs_needed(room, by_round: dict[int, tuple[Plan, int]], upto: int) -> list[RunKey]:
+    """The runs ``play`` needs for this schedule: the team's and the status quo's."""
+    plans, _ = schedule(room.case.status_quo, by_round, upto)
+    return [run_key(room, plans), status_quo_key(room, upto)]
+
+
 def play(room, by_round: dict[int, tuple[Plan, int]], upto: int) -> dict:
     """One team's result of round ``upto``: KPIs, score, series and the plans it played."""
     plans, origin = schedule(room.case.status_quo, by_round, upto)
-    k, s = team_run(
-        room.case_json,
-        room.customers,
-        room.seed,
-        room.round_months,
-        tuple(p.model_dump_json() for p in plans),
-    )
+    k, s = team_run(*run_key(room, plans))
     base, _ = status_quo_run(room, upto)
     return {"kpis": k, "score": score(k, base, room.weights), "series": s, "played": origin}
 

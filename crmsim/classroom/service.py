@@ -86,6 +86,8 @@ class Classroom(Store):
                 c, client.keys("joined", False), self.clock(), limits.JOINS_PER_SESSION.forget
             )
             limits.clear(c, client.keys("join"))
+        if self._warmer is not None:  # a class is arriving: the worker gets ready
+            self._warmer.prime(room_of(row))
         return Team(tid, int(row.id), name, "active", pin), token
 
     def claim(self, code: str, label: str, client: Client | str | None = None) -> tuple[Team, str]:
@@ -103,6 +105,8 @@ class Classroom(Store):
             now = self.clock()
             teams.activate(c, team, now)
             token = teams.add_seat(c, team.id, now)
+        if self._warmer is not None:  # a class is arriving: the worker gets ready
+            self._warmer.prime(room_of(row))
         return Team(team.id, team.room_id, team.name, "active", team.pin or ""), token
 
     def rejoin(

@@ -53,7 +53,7 @@ from crmsim.classroom.schema import (
     rooms,
     upgrade_1_to_2,
 )
-from crmsim.classroom.warm import Warmer
+from crmsim.classroom.warm import Warmer, shared_worker
 
 MAX_TEAMS = 200
 MAX_ROUNDS = 12
@@ -89,9 +89,9 @@ class Store:
         busy_timeout: float = 30.0,
         warm: bool = False,
     ):
-        """``warm``: play each saved plan's schedule in a background thread, so that a
-        reveal in this process finds the runs played (``crmsim.classroom.warm``; the app's
-        store does, scripts and tests need not)."""
+        """``warm``: have each saved plan's schedule played in the background (by the
+        warming worker process), so that a reveal in this process finds the runs played
+        (``crmsim.classroom.warm``; the app's store does, scripts and tests need not)."""
         try:
             self.url = url or default_url()
         except OSError as exc:
@@ -118,7 +118,7 @@ class Store:
         self._lock = threading.Lock()
         self._memo = Memo()  # what was read from a room at a version (``memo``)
         self._room_ids: dict[str, int] = {}
-        self._warmer = Warmer() if warm else None
+        self._warmer = Warmer(shared_worker()) if warm else None
         with self._errors():
             self._migrate()
 
@@ -456,6 +456,7 @@ class Store:
     def reveal(self, code: str, passcode: str, round_no: int | None = None, client=None) -> Room:
         """Close the round, play every active team's plans so far and publish the results —
         only if neither the room nor any of those plans changed while they were played."""
+        self._play_ahead(code)
         with self._instructor(code, passcode, client) as (c, row):
             if round_no is not None and (row.current_round, row.phase) == (round_no, "revealed"):
                 raise ClassroomError("already_revealed", round=round_no)
@@ -499,6 +500,23 @@ class Store:
                 c, again, phase="revealed", revealed_round=max(r, again.revealed_round)
             )
         return room_of(row)
+
+    def _play_ahead(self, code: str) -> None:
+        """Play the saved plans' runs before the round is locked, so that the lock and the
+        publishing follow each other closely: every open tab that looks in between draws a
+        locked round before its results (on a busy server, a page draw each). Only fills
+        the run cache; the reveal still plays and publishes what is saved when it locks."""
+        room = self.room(code)
+        if room.phase not in ("open", "locked"):
+            return
+        with self._read() as c:
+            playing = [tm.id for tm in views.team_rows(c, room.id, ("active",))]
+            by_team = views.plans_by_team(c, room.id)
+        if self._warmer is not None:  # the saved plans are being played already
+            self._warmer.wait()
+        for tid in playing:
+            for key in scoring.runs_needed(room, by_team.get(tid, {}), room.current_round):
+                scoring.team_run(*key)
 
     def show_answer_key(self, code: str, passcode: str, shown: bool = True, client=None) -> Room:
         """Let teams see their gap to the answer key (the plan search's best plan)."""

@@ -1,34 +1,55 @@
 """Playing a team's round ahead of the reveal, in the background of the process that saved it.
 
-A reveal plays every team's plans (``scoring.play``: 40 teams of 5,000 customers took
-1.5–2 s of one core), and only then can any tab show a result. The plans are known before:
+A reveal plays every team's plans (``scoring.play``: 40 teams of 5,000 customers take
+1.2–1.6 s of one core), and only then can any tab show a result. The plans are known before:
 each submit names the team's schedule of plans so far. So the process that saves a plan hands
-that schedule to one background thread, which plays it into ``scoring``'s per-process cache;
-a reveal in this process then finds most runs already played and publishes at once. The
-reveal itself decides what is published (from the plans in the database, compare-and-set as
-before): warming only fills a cache, so a plan changed meanwhile is simply played again.
+that schedule to one background thread, which has it played by the warming worker process
+(``crmsim.classroom.worker``: on the machine's other core, not in the interpreter that draws
+the pages) into ``scoring``'s per-process cache; a reveal in this process then finds the runs
+played and publishes at once. The reveal itself decides what is published (from the plans in
+the database, compare-and-set as before): warming only fills a cache, so a plan changed
+meanwhile is simply played again.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from collections import OrderedDict
 
 from crmsim.classroom import scoring
+from crmsim.classroom.worker import Worker, WorkerError
 
 log = logging.getLogger(__name__)
+GIVE_UP_AFTER = 3  # worker failures in a row before this process plays its runs itself
+
+_worker: Worker | None = None
+_worker_lock = threading.Lock()
+
+
+def shared_worker() -> Worker:
+    """This process's one warming worker (every store's warmer shares it; ended at exit)."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = Worker()
+            atexit.register(_worker.close)
+        return _worker
 
 
 class Warmer:
-    """One daemon thread playing the schedules handed to it, oldest team first. A team that
-    saves again before its turn keeps only its latest schedule."""
+    """One daemon thread playing the schedules handed to it, oldest team first, in
+    ``worker`` (None: in the thread itself). A team that saves again before its turn keeps
+    only its latest schedule."""
 
-    def __init__(self) -> None:
+    def __init__(self, worker: Worker | None = None) -> None:
         self._jobs: OrderedDict[tuple, tuple] = OrderedDict()  # (room, team) → job, in order
         self._busy = False
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._worker = worker
+        self._failures = 0  # the worker's, in a row
         self.played = 0  # schedules played (for tests)
 
     def put(self, room, team_id: int, by_round: dict, upto: int) -> None:
@@ -40,6 +61,12 @@ class Warmer:
                 self._thread.start()
             self._jobs[(room.id, team_id)] = (room, dict(by_round), upto)
             self._cond.notify()
+
+    def prime(self, room) -> None:
+        """Play the room's status quo of its round (every score needs it): the worker starts
+        and builds the room's customers while the class joins, not when the first plans
+        come in."""
+        self.put(room, 0, {}, max(1, room.current_round))  # team ids start at 1
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Until every schedule handed over so far has been played (a reveal waits here
@@ -54,7 +81,7 @@ class Warmer:
                 _, (room, by_round, upto) = self._jobs.popitem(last=False)
                 self._busy = True
             try:
-                scoring.play(room, by_round, upto)
+                self._play(room, by_round, upto)
                 self.played += 1
             except Exception:  # a cache left cold only costs the reveal its own run
                 log.exception("warming a classroom run failed")
@@ -62,3 +89,28 @@ class Warmer:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def _play(self, room, by_round: dict, upto: int) -> None:
+        """The team's run and the status quo's of the same rounds (every score needs it),
+        each unless this process has it already."""
+        for key in scoring.runs_needed(room, by_round, upto):
+            if scoring.RUNS.get(key) is None:
+                played = self._in_worker(key)
+                if played is None:
+                    scoring.team_run(*key)
+                else:
+                    scoring.RUNS.put(key, played)
+
+    def _in_worker(self, key: tuple) -> tuple[dict, dict] | None:
+        """The run played by the worker; None when there is none to ask or it failed (then
+        this thread plays it). After ``GIVE_UP_AFTER`` failures in a row it is not asked."""
+        if self._worker is None or self._failures >= GIVE_UP_AFTER:
+            return None
+        try:
+            played = self._worker.play(key)
+        except WorkerError as exc:
+            self._failures += 1
+            log.warning("the warming worker failed (%s); playing the run here", exc)
+            return None
+        self._failures = 0
+        return played

@@ -214,6 +214,14 @@ def follow_room(room: Room) -> None:
         st.rerun(scope="app")
 
 
+def catch_up(room: Room) -> None:
+    """Draw the page again at once when the room moved on while this page was being drawn
+    (on a busy server a reveal can land mid-draw): else the tab would show the old state
+    until its next poll, ``POLL_S`` later. Call it last: one indexed read."""
+    if store().room_version(room.code) != room.version:
+        st.rerun()
+
+
 def _in_fragment_run() -> bool:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 

@@ -324,3 +324,31 @@ def test_each_tab_polls_the_room_in_a_rhythm_of_its_own(monkeypatch):
     assert all(0.85 * POLL_S - 0.01 <= v <= 1.15 * POLL_S + 0.01 for v in intervals)
     assert len(set(intervals)) >= 12  # drawn per session, not one for all
     assert max(intervals) - min(intervals) > 0.15 * POLL_S  # over half the 30 % range
+
+
+def test_a_change_that_lands_while_the_page_is_drawn_is_drawn_at_once(db, monkeypatch):
+    """On a busy server a reveal can land while a tab's page is being drawn: the page draws
+    itself again at once (``room_team.catch_up``) instead of showing the old round until
+    its next poll."""
+    from crmsim.ui import room_results
+
+    case = load_case("telecom")
+    code, passcode, _ = db.create_room(case, 500, 9, rounds=2, round_months=3)
+    token = db.join(code, "A")[1]
+    db.submit(code, token, care_plan(case, 0.8), 1)
+    real, drawn = room_results.others_plans, []
+
+    def others_plans(room, lang):  # the last part of the page; the reveal lands meanwhile
+        drawn.append((room.phase, room.version))
+        if len(drawn) == 1:
+            db.reveal(code, passcode, 1)
+        return real(room, lang)
+
+    monkeypatch.setattr(room_results, "others_plans", others_plans)
+    at = _page("en", room=code, team=token)
+    now = db.room(code)
+    assert now.phase == "revealed"
+    assert drawn == [("open", now.version - 2), ("revealed", now.version)]  # locked, published
+    assert at.session_state["room_drawn_version"] == now.version
+    heading = t("room.team.results_of", "en", round=f"{t('room.round', 'en')} 1")
+    assert heading in [h.value for h in at.subheader]

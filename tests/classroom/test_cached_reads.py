@@ -161,18 +161,49 @@ def test_a_saved_plan_is_played_in_the_background_before_the_reveal(url, case):
     try:
         code, pw = open_room(store, case)
         tokens = [store.join(code, name)[1] for name in ("A", "B")]
+        store._warmer.wait()  # a join has the worker play the room's status quo
+        assert scoring.RUNS.get(scoring.status_quo_key(store.room(code), 1)) is not None
+        jobs, worker_played = store._warmer.played, store._warmer._worker.played
         mine = {t: care_plan(case, f) for t, f in zip(tokens, (0.611, 0.733), strict=True)}
         for token, plan in mine.items():
             store.submit(code, token, plan, 1)
         store._warmer.wait()
-        assert store._warmer.played == 2
-        before = scoring.team_run.cache_info()
+        assert store._warmer.played - jobs == 2
+        assert store._warmer._worker.played - worker_played == 2  # in the worker process
+        before = scoring.RUNS.played
         store.reveal(code, pw, 1)
-        assert scoring.team_run.cache_info().misses == before.misses  # nothing left to play
+        assert scoring.RUNS.played == before  # nothing left to play
         room = store.room(code)
         for token, plan in mine.items():  # and what it published is the saved plans' result
             assert (
                 store.team_results(code, token)[0]["kpis"] == play(room, {1: (plan, 1)}, 1)["kpis"]
             )
+    finally:
+        store.close()
+
+
+def test_a_reveal_plays_the_saved_plans_before_it_locks_the_round(url, case, monkeypatch):
+    """Between the lock and the publishing every open tab that looks draws a locked round
+    (on a busy server, a page draw each): the plays come first, so nothing is left to play
+    in between."""
+    store = Classroom(url)  # no warming: the reveal plays every run itself
+    try:
+        code, pw = open_room(store, case)
+        tokens = [store.join(code, name)[1] for name in ("A", "B", "C")]
+        for i, token in enumerate(tokens):
+            store.submit(code, token, care_plan(case, 0.5171 + 0.0913 * i), 1)
+        real, at_lock = store._bump, []
+
+        def bump(c, row, **changes):
+            if changes.get("phase") == "locked":
+                at_lock.append(scoring.RUNS.played)
+            return real(c, row, **changes)
+
+        monkeypatch.setattr(store, "_bump", bump)
+        before = scoring.RUNS.played
+        store.reveal(code, pw, 1)
+        assert len(at_lock) == 1 and at_lock[0] - before >= 3  # every team's run, first
+        assert scoring.RUNS.played == at_lock[0]  # none between the lock and the publishing
+        assert store.room(code).phase == "revealed"
     finally:
         store.close()

@@ -1,0 +1,98 @@
+"""The warming worker process: it plays exactly the run the app would, survives being killed,
+and when it cannot help the app plays its runs itself."""
+
+import sys
+
+import pytest
+
+from crmsim.cases import load_case
+from crmsim.classroom import scoring, warm
+from crmsim.classroom.worker import Worker, WorkerError
+
+from .helpers import care_plan
+
+
+@pytest.fixture(scope="module")
+def case():
+    return load_case("telecom")
+
+
+def key(case, *cares: float) -> tuple:
+    """A small room's schedule: one plan per round (600 customers, seed 5, 4-month rounds)."""
+    plans = tuple(care_plan(case, c).model_dump_json() for c in cares)
+    return (case.model_dump_json(), 600, 5, 4, plans)
+
+
+@pytest.fixture
+def worker():
+    found = Worker()
+    yield found
+    found.close()
+
+
+def test_the_worker_plays_exactly_the_run_this_process_would(case, worker):
+    for cares in [(0.8,), (1.3, 0.6)]:
+        k = key(case, *cares)
+        assert worker.play(k) == scoring.play_schedule(*k)
+    assert (worker.played, worker.started) == (2, 1)  # one process for both runs
+
+
+def test_a_killed_worker_is_started_again(case, worker):
+    k = key(case, 0.9)
+    first = worker.play(k)
+    worker._proc.kill()
+    worker._proc.wait()
+    assert worker.play(k) == first
+    assert worker.started == 2
+
+
+def test_a_run_that_fails_says_why_and_the_worker_goes_on(case, worker):
+    bad = (*key(case, 1.0)[:4], ("not a plan",))
+    with pytest.raises(WorkerError, match="ValidationError"):
+        worker.play(bad)
+    assert worker.play(key(case, 1.1)) == scoring.play_schedule(*key(case, 1.1))
+    assert worker.started == 1
+
+
+def test_a_worker_that_cannot_start_says_so():
+    with pytest.raises(WorkerError, match="did not start"):
+        Worker(["/no/such/python"]).play(("x",))
+
+
+def test_a_worker_that_dies_at_once_says_so(case):
+    with pytest.raises(WorkerError, match="ended"):
+        Worker([sys.executable, "-c", "pass"]).play(key(case, 1.0))
+
+
+def test_the_warmer_plays_the_runs_itself_when_the_worker_fails(case, tmp_path, monkeypatch):
+    from crmsim.classroom import Classroom
+
+    from .helpers import open_room
+
+    store = Classroom(f"sqlite:///{tmp_path / 'c.db'}")
+    code, _ = open_room(store, case)
+    room = store.room(code)
+    broken = Worker([sys.executable, "-c", "pass"])
+    warmer = warm.Warmer(broken)
+    monkeypatch.setattr(scoring, "RUNS", scoring.RunCache())
+    cares = [0.7, 0.75, 0.8, 0.85, 0.9]
+    for team, care in enumerate(cares):
+        warmer.put(room, team, {1: (care_plan(case, care), 1)}, 1)
+        assert warmer.wait(60)
+    assert warmer.played == len(cares)
+    assert broken.started == warm.GIVE_UP_AFTER  # then it was no longer asked
+    assert scoring.RUNS.played == len(cares) + 1  # each team's run and the status quo's
+    for care in cares:  # every run is in the cache, as the worker would have left it
+        k = scoring.run_key(room, [care_plan(case, care)])
+        assert scoring.RUNS.get(k) == scoring.play_schedule(*k)
+    store.close()
+
+
+def test_the_run_cache_keeps_the_newest_runs():
+    runs = scoring.RunCache(size=2)
+    for i in range(3):
+        runs.put(("k", i), ({"i": i}, {}))
+    runs.get(("k", 1))  # read: now the newest
+    runs.put(("k", 3), ({}, {}))
+    assert runs.get(("k", 0)) is None and runs.get(("k", 2)) is None
+    assert runs.get(("k", 1)) == ({"i": 1}, {})
