@@ -2,12 +2,13 @@
 and when it cannot help the app plays its runs itself."""
 
 import sys
+from pathlib import Path
 
 import pytest
 
 from crmsim.cases import load_case
 from crmsim.classroom import scoring, warm
-from crmsim.classroom.worker import Worker, WorkerError
+from crmsim.classroom.worker import ROOT, Worker, WorkerError
 
 from .helpers import care_plan
 
@@ -96,3 +97,44 @@ def test_the_run_cache_keeps_the_newest_runs():
     runs.put(("k", 3), ({}, {}))
     assert runs.get(("k", 0)) is None and runs.get(("k", 2)) is None
     assert runs.get(("k", 1)) == ({"i": 1}, {})
+
+
+def test_the_worker_ends_when_the_app_process_is_killed(case, tmp_path):
+    """No worker outlives its app process, even one killed with -9 (its input closes)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        "from crmsim.classroom.worker import Worker\n"
+        "w = Worker()\n"
+        "w.play(tuple(eval(sys.argv[1])))\n"
+        "print(w._proc.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, str(script), repr(key(case, 1.05))],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=str(tmp_path),
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    pid = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+
+    def ended() -> bool:  # gone, or a zombie its new parent has not reaped yet
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return True
+        return "\nState:\tZ" in status
+
+    for _ in range(100):
+        if ended():
+            break
+        time.sleep(0.1)
+    assert ended()
