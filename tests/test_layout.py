@@ -1,6 +1,7 @@
 """The package's dependency direction (DESIGN §1, issue 14 item 10): no two modules import each
 other, even lazily inside a function; the case schema imports neither the engine nor the
-population; the core never imports Streamlit or Plotly."""
+population; Plotly only under crmsim/charts/ (and in the Streamlit glue, crmsim/ui/), Streamlit
+only in crmsim/ui/, and the charts never reach the glue."""
 
 import ast
 from pathlib import Path
@@ -120,18 +121,53 @@ def test_the_case_schema_imports_neither_engine_nor_population():
     assert "crmsim.cases" not in _reaches("crmsim.model.run")
 
 
-def test_the_core_never_imports_streamlit_or_plotly():
+def _top_level_imports(path: Path) -> set[str]:
+    """The top-level name of every module ``path`` imports, at any depth of its code."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.add((node.module or "").split(".")[0])
+    return found
+
+
+def _in(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def _forbidden(name: str, imports: set[str]) -> set[str]:
+    """What module ``name`` may not import of ``imports`` (DESIGN §2): Streamlit only in the glue
+    (``crmsim/ui/``); Plotly only under ``crmsim/charts/``, whose figures the glue hands to
+    Streamlit (``crmsim/ui/`` may import it too); the charts never import Streamlit."""
+    allowed = set()
+    if _in(name, "crmsim.ui"):
+        allowed = {"streamlit", "plotly"}
+    elif _in(name, "crmsim.charts"):
+        allowed = {"plotly"}
+    return imports & ({"streamlit", "plotly"} - allowed)
+
+
+def test_plotly_only_under_charts_and_streamlit_only_in_the_ui():
     for name, path in MODULES.items():
-        if name.startswith("crmsim.ui") or name == "crmsim.charts":
-            continue
-        text = path.read_text(encoding="utf-8")
-        tree = ast.parse(text)
-        for node in ast.walk(tree):
-            mods = (
-                [a.name for a in node.names]
-                if isinstance(node, ast.Import)
-                else [node.module or ""]
-                if isinstance(node, ast.ImportFrom)
-                else []
-            )
-            assert not any(m.split(".")[0] in ("streamlit", "plotly") for m in mods), name
+        assert _forbidden(name, _top_level_imports(path)) == set(), name
+    # the rule sees what it rules on: the charts are a package of modules that import Plotly
+    charts = [m for m in MODULES if _in(m, "crmsim.charts") and m != "crmsim.charts"]
+    assert len(charts) >= 5 and all("plotly" in _top_level_imports(MODULES[m]) for m in charts)
+
+
+def test_the_charts_never_reach_streamlit_or_the_ui():
+    for name in (m for m in MODULES if _in(m, "crmsim.charts")):
+        assert "streamlit" not in _top_level_imports(MODULES[name]), name
+        assert not any(_in(m, "crmsim.ui") for m in _reaches(name)), name
+    assert "crmsim.charts.base" in _reaches("crmsim.charts")
+
+
+def test_a_stray_import_would_be_found():
+    assert _forbidden("crmsim.metrics", {"numpy", "plotly"}) == {"plotly"}
+    assert _forbidden("crmsim.model.run", {"streamlit"}) == {"streamlit"}
+    assert _forbidden("crmsim.chartsy", {"plotly"}) == {"plotly"}  # a name beside the package
+    assert _forbidden("crmsim.charts.scatter", {"plotly", "streamlit"}) == {"streamlit"}
+    assert _forbidden("crmsim.charts", {"plotly"}) == set()
+    assert _forbidden("crmsim.ui.segments", {"plotly", "streamlit"}) == set()
+    assert _top_level_imports(ROOT / "ui" / "live_chart.py") >= {"plotly", "streamlit"}
