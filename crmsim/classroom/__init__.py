@@ -19,6 +19,7 @@ Everything lives in the database (SQLite by default, PostgreSQL when ``DATABASE_
 so), so a restarted app loses nothing and several app processes can share one room.
 """
 
+from crmsim.classroom.database import default_url
 from crmsim.classroom.debrief import column_names
 from crmsim.classroom.errors import ClassroomError, StoreError
 from crmsim.classroom.limits import Client
@@ -27,7 +28,7 @@ from crmsim.classroom.rooms import DEFAULT_MAX_TEAMS, Room, RoomKeys, Submission
 from crmsim.classroom.schema import SCHEMA_VERSION, metadata
 from crmsim.classroom.scoring import DEFAULT_WEIGHTS, SCORE_KPIS, score
 from crmsim.classroom.service import Classroom
-from crmsim.classroom.store import MAX_ROUNDS, MAX_TEAMS, PHASES, default_url
+from crmsim.classroom.store import MAX_ROUNDS, MAX_TEAMS, PHASES
 from crmsim.classroom.teams import Team
 
 __all__ = [

@@ -3,15 +3,15 @@
 Every change of a room's round or phase is a compare-and-set: it names the round it acts on
 (the one on the instructor's screen), checks it and the phase inside its transaction, and
 bumps the room's version. A reveal closes the round, notes the version and every plan's
-version, simulates outside any lock, and publishes only if nothing changed meanwhile — so a
+version, simulates outside any lock (the saved plans were played just before, so the round
+is seen closed only while it publishes), and publishes only if nothing changed meanwhile — so a
 second instructor session reopening the round, a late submit, or another session's reveal
 and advance can never get results of other plans published, or a round skipped.
 
-SQLite: WAL; a writer takes the lock when its transaction begins (``BEGIN IMMEDIATE``, so
-"read the room, then write" cannot interleave), plain reads never take it. PostgreSQL: the
-room's row is locked (``FOR UPDATE``) by every transaction that changes the room or submits
-to it. Database failures come out as ``StoreError`` with a message key, never as driver
-exceptions.
+SQLite (``crmsim.classroom.database``): a writer takes the lock when its transaction begins,
+plain reads never take it. PostgreSQL: the room's row is locked (``FOR UPDATE``) by every
+transaction that changes the room or submits to it. Database failures come out as
+``StoreError`` with a message key, never as driver exceptions.
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from crmsim.cases import Case
 from crmsim.classroom import limits, scoring, views
+from crmsim.classroom.database import default_url, make_engine
 from crmsim.classroom.errors import ClassroomError, StoreError, store_error
 from crmsim.classroom.limits import Client, as_client
 from crmsim.classroom.memo import Memo
@@ -61,19 +60,6 @@ PHASES = ("open", "locked", "revealed", "ended")
 SEEN_EVERY_S = 20.0  # a team's "last seen" is written at most this often per process
 
 
-def default_url() -> str:
-    """``DATABASE_URL`` (PostgreSQL for several app processes), else an SQLite file in the
-    data folder (``CRMLAB_DATA``, default ``./data``)."""
-    url = os.environ.get("DATABASE_URL", "").strip()
-    if url:
-        return url.replace("postgres://", "postgresql+psycopg://", 1).replace(
-            "postgresql://", "postgresql+psycopg://", 1
-        )
-    folder = Path(os.environ.get("CRMLAB_DATA", "data"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'classroom.db'}"
-
-
 _VERIFIED: set[tuple[str, str]] = set()  # (stored hash, digest of a passcode that matched it)
 
 
@@ -98,19 +84,7 @@ class Store:
             raise store_error(exc, "folder") from exc
         self.clock = clock
         self.sqlite = self.url.startswith("sqlite")
-        kwargs: dict = {"pool_pre_ping": True}
-        if self.sqlite:
-            kwargs["connect_args"] = {"timeout": busy_timeout, "check_same_thread": False}
-        elif self.url.startswith("postgresql"):
-            kwargs["connect_args"] = {"connect_timeout": 5}
-        try:
-            self.engine = sa.create_engine(self.url, **kwargs)
-        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-            raise store_error(exc, "url") from None
-        if self.sqlite:
-            wait_ms = int(busy_timeout * 1000)
-            sa.event.listen(self.engine, "connect", lambda conn, _r: _sqlite_pragmas(conn, wait_ms))
-            sa.event.listen(self.engine, "begin", _sqlite_begin)
+        self.engine = make_engine(self.url, busy_timeout)
         self._reader = self.engine.execution_options(crm_read=True)
         self._rooms: dict[str, tuple[float, Room]] = {}
         self._view = threading.local()  # what one page draw has read (``one_view``)
@@ -512,9 +486,11 @@ class Store:
         with self._read() as c:
             playing = [tm.id for tm in views.team_rows(c, room.id, ("active",))]
             by_team = views.plans_by_team(c, room.id)
-        if self._warmer is not None:  # the saved plans are being played already
+        if self._warmer is not None:  # by the worker: plans saved through other processes too
+            for tid in playing:
+                self._warmer.put(room, tid, by_team.get(tid, {}), room.current_round)
             self._warmer.wait()
-        for tid in playing:
+        for tid in playing:  # what is left (none, unless the worker failed): here
             for key in scoring.runs_needed(room, by_team.get(tid, {}), room.current_round):
                 scoring.team_run(*key)
 
@@ -529,19 +505,3 @@ def _failed(key: str, counters: list[str], **params) -> ClassroomError:
     exc = ClassroomError(key, **params)
     exc.failed = counters
     return exc
-
-
-def _sqlite_pragmas(dbapi_conn, busy_ms: int) -> None:
-    dbapi_conn.isolation_level = None  # transactions are begun by ``_sqlite_begin``
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
-
-
-def _sqlite_begin(conn) -> None:
-    """Writers take the write lock when they begin; readers begin a plain (deferred)
-    transaction, which in WAL mode reads a snapshot and never waits for a writer."""
-    read = conn.get_execution_options().get("crm_read", False)
-    conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")

@@ -209,3 +209,28 @@ def test_a_reveal_plays_the_saved_plans_before_it_locks_the_round(url, case, mon
         assert store.room(code).phase == "revealed"
     finally:
         store.close()
+
+
+def test_plans_saved_through_another_process_are_played_by_this_ones_worker(
+    url, case, monkeypatch
+):
+    """With two app processes, the instructor's process has not warmed the plans saved
+    through the other one: its reveal hands them to its worker (the other core) rather than
+    play them in the interpreter that draws the pages."""
+    monkeypatch.setattr(scoring, "RUNS", scoring.RunCache())
+    mine, other = Classroom(url, warm=True), Classroom(url)  # ``other``: no warming seen here
+    try:
+        code, pw = open_room(mine, case)
+        a = mine.join(code, "A")[1]
+        b = other.join(code, "B")[1]
+        mine.submit(code, a, care_plan(case, 0.6417), 1)
+        other.submit(code, b, care_plan(case, 0.7129), 1)
+        mine._warmer.wait()
+        worker_played, here = mine._warmer._worker.played, scoring.RUNS.played
+        mine.reveal(code, pw, 1)
+        assert mine._warmer._worker.played - worker_played >= 1  # B's run, in the worker
+        assert scoring.RUNS.played == here  # nothing played in this process
+        assert {r["round"] for r in mine.team_results(code, b)} == {1}
+    finally:
+        mine.close()
+        other.close()
