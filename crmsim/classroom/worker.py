@@ -24,6 +24,7 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the folder holding the crmsim package
+RUN_TIMEOUT_S = 60.0  # one run of a large room takes seconds; a worker stuck longer is killed
 
 
 class WorkerError(RuntimeError):
@@ -40,17 +41,25 @@ class Worker:
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
 
-    def play(self, key: tuple) -> tuple[dict, dict]:
-        """``scoring.play_schedule(*key)``, played in the worker process."""
+    def play(self, key: tuple, timeout: float = RUN_TIMEOUT_S) -> tuple[dict, dict]:
+        """``scoring.play_schedule(*key)``, played in the worker process. A worker that has
+        not answered within ``timeout`` seconds is killed (and started again next time)."""
         with self._lock:
             proc = self._running()
+            watchdog = threading.Timer(timeout, proc.kill)
+            watchdog.start()
             try:
                 pickle.dump(key, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
                 proc.stdin.flush()
                 status, value = pickle.load(proc.stdout)
             except (OSError, EOFError, pickle.UnpicklingError) as exc:
+                late = not watchdog.is_alive()
                 self._stop()
+                if late:
+                    raise WorkerError(f"the worker did not answer within {timeout:g} s") from None
                 raise WorkerError(f"the worker process ended: {exc!r}") from None
+            finally:
+                watchdog.cancel()
         if status != "ok":
             raise WorkerError(value)
         self.played += 1

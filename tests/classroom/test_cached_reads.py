@@ -211,9 +211,7 @@ def test_a_reveal_plays_the_saved_plans_before_it_locks_the_round(url, case, mon
         store.close()
 
 
-def test_plans_saved_through_another_process_are_played_by_this_ones_worker(
-    url, case, monkeypatch
-):
+def test_plans_saved_through_another_process_are_played_by_this_ones_worker(url, case, monkeypatch):
     """With two app processes, the instructor's process has not warmed the plans saved
     through the other one: its reveal hands them to its worker (the other core) rather than
     play them in the interpreter that draws the pages."""

@@ -65,6 +65,13 @@ def test_a_worker_that_dies_at_once_says_so(case):
         Worker([sys.executable, "-c", "pass"]).play(key(case, 1.0))
 
 
+def test_a_worker_that_does_not_answer_is_killed(case):
+    stuck = Worker([sys.executable, "-c", "import time; time.sleep(60)"])
+    with pytest.raises(WorkerError, match=r"did not answer within 0\.5 s"):
+        stuck.play(key(case, 1.0), timeout=0.5)
+    assert stuck._proc is None  # killed, started again on the next run
+
+
 def test_the_warmer_plays_the_runs_itself_when_the_worker_fails(case, tmp_path, monkeypatch):
     from crmsim.classroom import Classroom
 
