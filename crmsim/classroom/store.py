@@ -430,7 +430,7 @@ class Store:
     def reveal(self, code: str, passcode: str, round_no: int | None = None, client=None) -> Room:
         """Close the round, play every active team's plans so far and publish the results —
         only if neither the room nor any of those plans changed while they were played."""
-        self._play_ahead(code)
+        self._play_ahead(self.check_passcode(code, passcode, client))
         with self._instructor(code, passcode, client) as (c, row):
             if round_no is not None and (row.current_round, row.phase) == (round_no, "revealed"):
                 raise ClassroomError("already_revealed", round=round_no)
@@ -441,8 +441,8 @@ class Store:
             before = views.snapshot(c, row.id, playing)
             by_team = views.plans_by_team(c, row.id)
         room, r = room_of(row), row.current_round
-        if self._warmer is not None:  # the saved plans are being played already
-            self._warmer.wait()
+        if self._warmer is not None:  # what was saved between the plays and the lock
+            self._warmer.wait(room.id, timeout=5.0)
         out = {tid: scoring.play(room, by_team.get(tid, {}), r) for tid in playing}
         with self._instructor(code, passcode, client) as (c, again):
             if (again.current_round, again.phase) == (r, "revealed"):
@@ -475,12 +475,11 @@ class Store:
             )
         return room_of(row)
 
-    def _play_ahead(self, code: str) -> None:
+    def _play_ahead(self, room: Room) -> None:
         """Play the saved plans' runs before the round is locked, so that the lock and the
         publishing follow each other closely: every open tab that looks in between draws a
         locked round before its results (on a busy server, a page draw each). Only fills
         the run cache; the reveal still plays and publishes what is saved when it locks."""
-        room = self.room(code)
         if room.phase not in ("open", "locked"):
             return
         with self._read() as c:
@@ -488,8 +487,8 @@ class Store:
             by_team = views.plans_by_team(c, room.id)
         if self._warmer is not None:  # by the worker: plans saved through other processes too
             for tid in playing:
-                self._warmer.put(room, tid, by_team.get(tid, {}), room.current_round)
-            self._warmer.wait()
+                self._warmer.put(room, tid, by_team.get(tid, {}), room.current_round, first=True)
+            self._warmer.wait(room.id)
         for tid in playing:  # what is left (none, unless the worker failed): here
             for key in scoring.runs_needed(room, by_team.get(tid, {}), room.current_round):
                 scoring.team_run(*key)

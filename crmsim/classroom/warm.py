@@ -16,13 +16,15 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 from collections import OrderedDict
 
 from crmsim.classroom import scoring
-from crmsim.classroom.worker import Worker, WorkerError
+from crmsim.classroom.worker import RunFailed, Worker
 
 log = logging.getLogger(__name__)
-GIVE_UP_AFTER = 3  # worker failures in a row before this process plays its runs itself
+GIVE_UP_AFTER = 3  # worker failures in a row before this process plays its runs itself…
+RETRY_AFTER_S = 300.0  # …for this long; then the worker is tried again
 
 _worker: Worker | None = None
 _worker_lock = threading.Lock()
@@ -45,21 +47,25 @@ class Warmer:
 
     def __init__(self, worker: Worker | None = None) -> None:
         self._jobs: OrderedDict[tuple, tuple] = OrderedDict()  # (room, team) → job, in order
-        self._busy = False
+        self._busy: int | None = None  # the room whose schedule is being played
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._worker = worker
         self._failures = 0  # the worker's, in a row
+        self._gave_up_at = 0.0  # when the worker was last given up on (monotonic clock)
         self.played = 0  # schedules played (for tests)
 
-    def put(self, room, team_id: int, by_round: dict, upto: int) -> None:
+    def put(self, room, team_id: int, by_round: dict, upto: int, first: bool = False) -> None:
         """Play ``by_round`` (round → (plan, version)) up to round ``upto`` when there is
-        time; returns at once."""
+        time (``first``: before what is waiting — a reveal is waiting for it); returns at
+        once."""
         with self._cond:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="crm-warm", daemon=True)
                 self._thread.start()
             self._jobs[(room.id, team_id)] = (room, dict(by_round), upto)
+            if first:
+                self._jobs.move_to_end((room.id, team_id), last=False)
             self._cond.notify()
 
     def prime(self, room) -> None:
@@ -68,18 +74,25 @@ class Warmer:
         come in."""
         self.put(room, 0, {}, max(1, room.current_round))  # team ids start at 1
 
-    def wait(self, timeout: float = 60.0) -> bool:
-        """Until every schedule handed over so far has been played (a reveal waits here
-        rather than play the same runs a second time on the same core); False on timeout."""
+    def wait(self, room_id: int | None = None, timeout: float = 60.0) -> bool:
+        """Until every schedule handed over so far (of room ``room_id`` only, when given: a
+        server may hold several classes) has been played — a reveal waits here rather than
+        play the same runs a second time; False on timeout."""
+
+        def done() -> bool:
+            if room_id is None:
+                return not self._jobs and self._busy is None
+            return self._busy != room_id and all(r != room_id for r, _ in self._jobs)
+
         with self._cond:
-            return self._cond.wait_for(lambda: not self._jobs and not self._busy, timeout)
+            return self._cond.wait_for(done, timeout)
 
     def _run(self) -> None:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._jobs)
                 _, (room, by_round, upto) = self._jobs.popitem(last=False)
-                self._busy = True
+                self._busy = room.id
             try:
                 self._play(room, by_round, upto)
                 self.played += 1
@@ -87,7 +100,7 @@ class Warmer:
                 log.exception("warming a classroom run failed")
             finally:
                 with self._cond:
-                    self._busy = False
+                    self._busy = None
                     self._cond.notify_all()
 
     def _play(self, room, by_round: dict, upto: int) -> None:
@@ -103,13 +116,22 @@ class Warmer:
 
     def _in_worker(self, key: tuple) -> tuple[dict, dict] | None:
         """The run played by the worker; None when there is none to ask or it failed (then
-        this thread plays it). After ``GIVE_UP_AFTER`` failures in a row it is not asked."""
-        if self._worker is None or self._failures >= GIVE_UP_AFTER:
+        this thread plays it). After ``GIVE_UP_AFTER`` failures of the worker in a row it is
+        not asked for ``RETRY_AFTER_S``; a run that fails in a healthy worker does not count."""
+        if self._worker is None:
             return None
+        if self._failures >= GIVE_UP_AFTER:
+            if time.monotonic() - self._gave_up_at < RETRY_AFTER_S:
+                return None
+            self._failures = 0
         try:
             played = self._worker.play(key)
-        except WorkerError as exc:
+        except RunFailed:
+            return None
+        except Exception as exc:
             self._failures += 1
+            if self._failures >= GIVE_UP_AFTER:
+                self._gave_up_at = time.monotonic()
             log.warning("the warming worker failed (%s); playing the run here", exc)
             return None
         self._failures = 0

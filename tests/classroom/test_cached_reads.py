@@ -8,7 +8,7 @@ the background before the reveal, which then publishes the saved plans' results 
 import pytest
 import sqlalchemy as sa
 
-from crmsim.classroom import Classroom, scoring
+from crmsim.classroom import Classroom, ClassroomError, scoring
 from crmsim.classroom.scoring import play
 from tests.classroom.helpers import care_plan, open_room
 
@@ -232,3 +232,18 @@ def test_plans_saved_through_another_process_are_played_by_this_ones_worker(url,
     finally:
         mine.close()
         other.close()
+
+
+def test_a_reveal_with_a_wrong_passcode_plays_nothing(url, case, monkeypatch):
+    monkeypatch.setattr(scoring, "RUNS", scoring.RunCache())
+    store = Classroom(url)
+    try:
+        code, _ = open_room(store, case)
+        token = store.join(code, "A")[1]
+        store.submit(code, token, care_plan(case, 0.5533), 1)
+        with pytest.raises(ClassroomError) as info:
+            store.reveal(code, "not the passcode", 1)
+        assert info.value.key == "bad_passcode"
+        assert scoring.RUNS.played == 0
+    finally:
+        store.close()

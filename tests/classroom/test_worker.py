@@ -58,18 +58,80 @@ def test_a_run_that_fails_says_why_and_the_worker_goes_on(case, worker):
 def test_a_worker_that_cannot_start_says_so():
     with pytest.raises(WorkerError, match="did not start"):
         Worker(["/no/such/python"]).play(("x",))
+    with pytest.raises(WorkerError, match="did not start"):  # sys.executable may be None
+        Worker([None, "-c", "pass"]).play(("x",))
+
+
+def _fake(body: str) -> list[str]:
+    """A worker command that says hello with this code's fingerprint, then runs ``body``."""
+    return [
+        sys.executable,
+        "-c",
+        "import pickle, sys\n"
+        "from crmsim.classroom.worker import CODE\n"
+        "out = sys.stdout.buffer\n"
+        "pickle.dump(('hello', 'ok', CODE), out); out.flush()\n" + body,
+    ]
+
+
+def test_a_reply_to_another_request_stops_the_worker(case):
+    """A pipe out of step would cache one run's result under another's key."""
+    liar = Worker(
+        _fake(
+            "while True:\n"
+            "    n, key = pickle.load(sys.stdin.buffer)\n"
+            "    pickle.dump((n + 1, 'ok', ({}, {})), out); out.flush()\n"
+        )
+    )
+    with pytest.raises(WorkerError, match="not the answer asked for"):
+        liar.play(key(case, 1.0))
+    assert liar._proc is None  # stopped: the next run starts a new one
+
+
+def test_a_worker_running_other_code_is_not_used(case):
+    """A worker started after the code on disk changed would play other runs than the app."""
+    other = Worker([sys.executable, "-c", _fake("")[2].replace("CODE)", "'changed')")])
+    with pytest.raises(WorkerError, match="code on disk changed"):
+        other.play(key(case, 1.0))
+    with pytest.raises(WorkerError, match="code on disk changed"):
+        other.play(key(case, 1.0))
+    assert (other.stale, other.started) == (True, 1)  # not started again
+
+
+def test_a_worker_that_does_not_answer_is_killed(case):
+    stuck = Worker(_fake("import time\ntime.sleep(60)\n"))
+    with pytest.raises(WorkerError, match=r"did not answer within 0\.5 s"):
+        stuck.play(key(case, 1.0), timeout=0.5)
+    assert stuck._proc is None  # killed, started again on the next run
+
+
+def test_stray_output_in_the_worker_does_not_reach_the_pipe(case):
+    """A print, or C code writing to the process's output, goes to the error stream."""
+    noisy = Worker(
+        [
+            sys.executable,
+            "-c",
+            "import os\n"
+            "from crmsim.classroom import scoring, worker\n"
+            "real = scoring.play_schedule\n"
+            "def play(*a):\n"
+            "    os.write(1, b'N.')\n"
+            "    print('stray')\n"
+            "    return real(*a)\n"
+            "scoring.play_schedule = play\n"
+            "worker.main()\n",
+        ]
+    )
+    try:
+        for care in (0.93, 0.94):
+            assert noisy.play(key(case, care)) == scoring.play_schedule(*key(case, care))
+    finally:
+        noisy.close()
 
 
 def test_a_worker_that_dies_at_once_says_so(case):
     with pytest.raises(WorkerError, match="ended"):
         Worker([sys.executable, "-c", "pass"]).play(key(case, 1.0))
-
-
-def test_a_worker_that_does_not_answer_is_killed(case):
-    stuck = Worker([sys.executable, "-c", "import time; time.sleep(60)"])
-    with pytest.raises(WorkerError, match=r"did not answer within 0\.5 s"):
-        stuck.play(key(case, 1.0), timeout=0.5)
-    assert stuck._proc is None  # killed, started again on the next run
 
 
 def test_the_warmer_plays_the_runs_itself_when_the_worker_fails(case, tmp_path, monkeypatch):
@@ -86,7 +148,7 @@ def test_the_warmer_plays_the_runs_itself_when_the_worker_fails(case, tmp_path, 
     cares = [0.7, 0.75, 0.8, 0.85, 0.9]
     for team, care in enumerate(cares):
         warmer.put(room, team, {1: (care_plan(case, care), 1)}, 1)
-        assert warmer.wait(60)
+        assert warmer.wait(timeout=60)
     assert warmer.played == len(cares)
     assert broken.started == warm.GIVE_UP_AFTER  # then it was no longer asked
     assert scoring.RUNS.played == len(cares) + 1  # each team's run and the status quo's
@@ -145,3 +207,35 @@ def test_the_worker_ends_when_the_app_process_is_killed(case, tmp_path):
             break
         time.sleep(0.1)
     assert ended()
+
+
+def test_a_reveal_waits_for_its_own_room_only_and_goes_first(monkeypatch):
+    """A server may hold several classes: a reveal's schedules go before another room's
+    backlog, and it waits for its own room's runs only."""
+    import threading
+    import time
+    from types import SimpleNamespace
+
+    order, release = [], threading.Event()
+
+    def play(self, room, by_round, upto):
+        order.append((room.id, by_round["team"]))
+        if len(order) == 1:
+            assert release.wait(10)  # the first job holds the thread until released
+        else:
+            time.sleep(0.05)
+
+    monkeypatch.setattr(warm.Warmer, "_play", play)
+    warmer = warm.Warmer(None)
+    busy, mine = SimpleNamespace(id=1), SimpleNamespace(id=2)
+    for team in range(8):  # another class's backlog
+        warmer.put(busy, team, {"team": team}, 1)
+    while not order:
+        time.sleep(0.01)
+    for team in (100, 101):
+        warmer.put(mine, team, {"team": team}, 1, first=True)
+    release.set()
+    assert warmer.wait(room_id=2, timeout=10)
+    assert order[:3] == [(1, 0), (2, 101), (2, 100)]  # right after the one being played
+    assert len(order) < 8 + 2  # the other room's runs were not all waited for
+    assert warmer.wait(timeout=10) and len(order) == 8 + 2
