@@ -182,6 +182,8 @@ def team_run(
         )
     axes["xaxis4"] = {"domain": [0.54, 1], "anchor": "y4", "dtick": tick}
     axes["yaxis4"] = {"domain": [0, 0.42], "anchor": "x4"}
+    if lang == "zh":  # 10,000 (Plotly's "10k" is not how a Chinese reader counts customers)
+        axes["yaxis4"]["tickformat"] = ",d"
     notes.append(_panel_title(t("room.team.chart_by_segment", lang), 0.54, 0.48))
     layout = {
         **_layout_dict(t("room.team.run_title", lang), height=560),

@@ -321,7 +321,10 @@ def live_view(admin: dict, lang: Lang) -> None:
             + weights_text(room, lang)
         )
         actions(room, admin, missing, lang)
-        st.dataframe(status_frame(found, lang, now), hide_index=True, key="room_monitor")
+        if found.empty:  # not an empty table with Streamlit's own (English) placeholder
+            st.caption(t("room.console.no_teams", lang))
+        else:
+            st.dataframe(status_frame(found, lang, now), hide_index=True, key="room_monitor")
         alloc = store().allocations(room.code, admin["secret"], room.current_round, client())
         if alloc.empty:
             st.info(t("room.no_plans", lang))

@@ -51,7 +51,14 @@ def _kpi_cards(mine: dict, base: dict, room: Room, lang: Lang) -> None:
     # elements to send than two rows of columns (every open tab draws them after a reveal).
     for col, pair in zip(st.columns(3), (cards[0::3], cards[1::3], cards[2::3]), strict=True):
         for label, value, delta in pair:
-            col.metric(label, value, delta)
+            same = not any(ch in "123456789" for ch in delta)  # "+0.000": no change, no arrow
+            col.metric(
+                label,
+                value,
+                delta,
+                delta_color="off" if same else "normal",
+                delta_arrow="off" if same else "auto",
+            )
     st.caption(t("room.team.vs_status_quo", lang))
 
 

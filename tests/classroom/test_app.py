@@ -93,6 +93,12 @@ def test_a_team_joins_submits_and_sees_its_own_results(db, lang):
     npv = next(m for m in at.metric if m.label == t("kpi.npv", lang)).value
     assert ("万" in npv) if lang == "zh" else ("K" in npv or "M" in npv)  # not 5,575,859.87
     assert npv.endswith("元") if lang == "zh" else npv.startswith("¥")  # not "CNY"
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    for m in at.metric:  # the status quo was submitted: no change, shown grey without an arrow
+        assert not any(ch in "123456789" for ch in m.proto.delta), m.proto.delta
+        assert m.proto.color == MetricProto.MetricColor.GRAY, m.label
+        assert m.proto.direction == MetricProto.MetricDirection.NONE, m.label
     boards = [d.value for d in at.dataframe if t("room.teams", lang) in d.value.columns]
     assert any("[Blue](http://x) <b>" in set(b[t("room.teams", lang)]) for b in boards)
     assert len(at.get("plotly_chart")) >= 1  # the team's own run
@@ -184,6 +190,7 @@ def test_the_passcode_is_shown_once_privately_and_never_on_the_console(db):
     page = _texts(at)
     assert keys["code"] in page
     assert keys["passcode"] not in page and keys["link"] not in page
+    assert t("room.console.no_teams", "en") in page and not at.dataframe  # no empty table
     _, token = db.join(keys["code"], "Blue")
     db.submit(keys["code"], token, db.room(keys["code"]).case.status_quo, 1)
     at.run()

@@ -119,6 +119,8 @@ def test_a_teams_charts_show_its_run_against_the_status_quo_and_every_team(store
     ]
     english = charts.team_run(mine["series"], "en", base, case.currency).to_dict()
     assert english["layout"]["yaxis2"]["tickprefix"] == "¥"  # ¥100k, as the other charts
+    assert run["layout"]["yaxis4"]["tickformat"] == ",d"  # customers: 10,000, not 10k
+    assert "tickformat" not in english["layout"]["yaxis4"]
     axes = [tr.get("yaxis", "y") for tr in run["data"]]
     assert axes.count("y") == axes.count("y2") == axes.count("y3") == 2  # yours, status quo
     assert axes.count("y4") == len(mine["series"]["segments"])  # customers by segment
