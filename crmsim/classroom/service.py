@@ -86,9 +86,13 @@ class Classroom(Store):
                 c, client.keys("joined", False), self.clock(), limits.JOINS_PER_SESSION.forget
             )
             limits.clear(c, client.keys("join"))
-        if self._warmer is not None:  # a class is arriving: the worker gets ready
-            self._warmer.prime(room_of(row))
+        self._arriving(row)
         return Team(tid, int(row.id), name, "active", pin), token
+
+    def _arriving(self, row) -> None:
+        """A team took a seat: a class is arriving, so the warming worker gets ready."""
+        if self._warmer is not None:
+            self._warmer.prime(room_of(row))
 
     def claim(self, code: str, label: str, client: Client | str | None = None) -> tuple[Team, str]:
         """Take a roster label nobody has taken yet; a taken one needs its PIN (``rejoin``)."""
@@ -105,8 +109,7 @@ class Classroom(Store):
             now = self.clock()
             teams.activate(c, team, now)
             token = teams.add_seat(c, team.id, now)
-        if self._warmer is not None:  # a class is arriving: the worker gets ready
-            self._warmer.prime(room_of(row))
+        self._arriving(row)
         return Team(team.id, team.room_id, team.name, "active", team.pin or ""), token
 
     def rejoin(
